@@ -1,0 +1,1 @@
+//! kavach-store-memory (under construction).

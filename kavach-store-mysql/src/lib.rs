@@ -1,0 +1,1 @@
+//! kavach-store-mysql (under construction).

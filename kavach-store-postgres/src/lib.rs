@@ -1,0 +1,1 @@
+//! kavach-store-postgres (under construction).

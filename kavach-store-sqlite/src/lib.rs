@@ -1,0 +1,1 @@
+//! kavach-store-sqlite (under construction).
