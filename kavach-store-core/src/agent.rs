@@ -160,3 +160,366 @@ record! {
     unique: ["kavach_agent_dids_did_key": ["did"]];
     references: ["agent_id" -> "kavach_agents"."id" Cascade];
 }
+
+/// Filter for agent listings (`listAgents`): equality on each field that is
+/// set, ANDed.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AgentFilter {
+    /// Owning user.
+    pub owner_id: Option<String>,
+    /// Tenant; `Some(None)` selects agents without a tenant.
+    pub tenant_id: Option<Option<String>>,
+    /// Status.
+    pub status: Option<AgentStatus>,
+    /// Agent type.
+    pub r#type: Option<AgentType>,
+}
+
+impl AgentFilter {
+    /// Agents of one owner.
+    pub fn owner(owner_id: impl Into<String>) -> AgentFilter {
+        AgentFilter {
+            owner_id: Some(owner_id.into()),
+            ..AgentFilter::default()
+        }
+    }
+
+    fn to_cond(&self) -> Cond {
+        Cond::All
+            .and_opt(self.owner_id.clone(), |v| Cond::eq("owner_id", v))
+            .and_opt(self.tenant_id.clone(), |v| match v {
+                Some(t) => Cond::eq("tenant_id", t),
+                None => Cond::IsNull("tenant_id"),
+            })
+            .and_opt(self.status.clone(), |v| Cond::eq("status", v))
+            .and_opt(self.r#type.clone(), |v| Cond::eq("type", v))
+    }
+}
+
+/// Agents: identities holding hashed bearer tokens.
+#[async_trait]
+pub trait AgentStore: RowStore {
+    /// Inserts an agent (`createAgent`). `Conflict` on a duplicate id or
+    /// token hash, `Reference` when the owner or tenant does not exist.
+    async fn create_agent(&self, agent: Agent) -> Result<Agent> {
+        self.create(agent).await
+    }
+
+    /// Inserts an agent and its permissions in one transaction (KavachOS's
+    /// agent `create`, which otherwise can leave an agent without permissions).
+    async fn create_agent_with_permissions(
+        &self,
+        agent: Agent,
+        permissions: &[Permission],
+    ) -> Result<Agent> {
+        let tx = self.begin().await?;
+        let agent = tx.create(agent).await?;
+        tx.create_many(permissions).await?;
+        tx.commit().await?;
+        Ok(agent)
+    }
+
+    /// The agent with this id (`findAgentById`).
+    async fn get_agent(&self, id: &str) -> Result<Option<Agent>> {
+        self.get(id).await
+    }
+
+    /// The agent holding this token hash (`findAgentByTokenHash`): the hot
+    /// path of every agent-authenticated request, one indexed lookup. No
+    /// status or expiry check: the caller decides.
+    async fn find_agent_by_token_hash(&self, token_hash: &str) -> Result<Option<Agent>> {
+        self.find_first(Cond::eq("token_hash", token_hash), &[])
+            .await
+    }
+
+    /// Agents matching `filter`, newest first (`listAgents`).
+    async fn list_agents(&self, filter: &AgentFilter) -> Result<Vec<Agent>> {
+        self.find_all(filter.to_cond(), CREATED_DESC, None).await
+    }
+
+    /// One page of agents matching `filter`, newest first (keyset on
+    /// `created_at`, `id`).
+    async fn list_agents_page(
+        &self,
+        filter: &AgentFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Agent>> {
+        crate::page::keyset_page(self, filter.to_cond(), "created_at", CREATED_DESC, page).await
+    }
+
+    /// Number of agents matching `filter` (quota checks, admin counts).
+    async fn count_agents(&self, filter: &AgentFilter) -> Result<u64> {
+        self.count::<Agent>(filter.to_cond()).await
+    }
+
+    /// Applies a patch (`updateAgent`). `NotFound` when missing.
+    async fn update_agent(&self, id: &str, patch: &AgentPatch) -> Result<Agent> {
+        self.update::<Agent>(id, patch).await
+    }
+
+    /// Sets `last_active_at` (the write KavachOS does on every successful
+    /// token validation). Returns false when the agent does not exist.
+    async fn touch_agent(&self, id: &str, at: DateTime<Utc>) -> Result<bool> {
+        let n = self
+            .update_where::<Agent>(
+                Cond::eq("id", id),
+                vec![Assign::Set("last_active_at", at.into())],
+            )
+            .await?;
+        Ok(n > 0)
+    }
+
+    /// Replaces the token hash and prefix (`rotate`). `NotFound` when missing.
+    async fn rotate_agent_token(
+        &self,
+        id: &str,
+        token_hash: &str,
+        token_prefix: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Agent> {
+        let patch = AgentPatch {
+            token_hash: Some(token_hash.to_string()),
+            token_prefix: Some(token_prefix.to_string()),
+            updated_at: Some(now),
+            ..AgentPatch::default()
+        };
+        self.update::<Agent>(id, &patch).await
+    }
+
+    /// Revokes an agent and, in the same transaction, every active
+    /// delegation chain it granted (KavachOS leaves those working).
+    /// Returns the revoked agent; `NotFound` when missing.
+    async fn revoke_agent(&self, id: &str, now: DateTime<Utc>) -> Result<Agent> {
+        let tx = self.begin().await?;
+        let patch = AgentPatch {
+            status: Some(AgentStatus::Revoked),
+            updated_at: Some(now),
+            ..AgentPatch::default()
+        };
+        let agent = tx.update::<Agent>(id, &patch).await?;
+        tx.update_where::<DelegationChain>(
+            Cond::eq("from_agent_id", id).and(Cond::eq("status", DelegationStatus::Active)),
+            vec![Assign::Set("status", DelegationStatus::Revoked.into())],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(agent)
+    }
+
+    /// Revokes every active agent of an owner (admin ban); returns how many.
+    async fn revoke_agents_by_owner(&self, owner_id: &str, now: DateTime<Utc>) -> Result<u64> {
+        self.update_where::<Agent>(
+            Cond::eq("owner_id", owner_id).and(Cond::eq("status", AgentStatus::Active)),
+            vec![
+                Assign::Set("status", AgentStatus::Revoked.into()),
+                Assign::Set("updated_at", now.into()),
+            ],
+        )
+        .await
+    }
+
+    /// Marks active agents whose `expires_at` has passed (`<= now`) as
+    /// expired; returns how many.
+    async fn expire_agents(&self, now: DateTime<Utc>) -> Result<u64> {
+        self.update_where::<Agent>(
+            Cond::eq("status", AgentStatus::Active).and(Cond::le("expires_at", now)),
+            vec![
+                Assign::Set("status", AgentStatus::Expired.into()),
+                Assign::Set("updated_at", now.into()),
+            ],
+        )
+        .await
+    }
+
+    /// Deletes the agent row only (`deleteAgent`): `NotFound` when missing,
+    /// `Reference` while delegation chains or audit rows still name it.
+    async fn delete_agent(&self, id: &str) -> Result<()> {
+        self.delete::<Agent>(id).await
+    }
+
+    /// Deletes an agent with everything that belongs to it, in one
+    /// transaction: delegation chains from or to it, its audit rows, and the
+    /// rows that cascade from the agent (permissions, rate limits, budget
+    /// policies, cards, approval requests, trust score, DID, cost events,
+    /// ephemeral sessions), deleted explicitly so schemas without foreign
+    /// keys are cleaned too. `NotFound` when missing.
+    async fn delete_agent_cascade(&self, id: &str) -> Result<DeletionReport> {
+        let tx = self.begin().await?;
+        if tx.get::<Agent>(id).await?.is_none() {
+            return Err(StoreError::NotFound {
+                table: Agent::TABLE,
+                key: id.to_string(),
+            });
+        }
+        let mut report = DeletionReport::default();
+        let by_agent = || Cond::eq("agent_id", id);
+        report.add(
+            DelegationChain::TABLE,
+            tx.delete_where::<DelegationChain>(Cond::Or(vec![
+                Cond::eq("from_agent_id", id),
+                Cond::eq("to_agent_id", id),
+            ]))
+            .await?,
+        );
+        report.add(
+            AuditLog::TABLE,
+            tx.delete_where::<AuditLog>(by_agent()).await?,
+        );
+        report.add(
+            Permission::TABLE,
+            tx.delete_where::<Permission>(by_agent()).await?,
+        );
+        report.add(
+            RateLimit::TABLE,
+            tx.delete_where::<RateLimit>(by_agent()).await?,
+        );
+        report.add(
+            BudgetPolicy::TABLE,
+            tx.delete_where::<BudgetPolicy>(by_agent()).await?,
+        );
+        report.add(
+            AgentCard::TABLE,
+            tx.delete_where::<AgentCard>(by_agent()).await?,
+        );
+        report.add(
+            ApprovalRequest::TABLE,
+            tx.delete_where::<ApprovalRequest>(by_agent()).await?,
+        );
+        report.add(
+            TrustScore::TABLE,
+            tx.delete_where::<TrustScore>(by_agent()).await?,
+        );
+        report.add(
+            AgentDid::TABLE,
+            tx.delete_where::<AgentDid>(by_agent()).await?,
+        );
+        report.add(
+            CostEvent::TABLE,
+            tx.delete_where::<CostEvent>(by_agent()).await?,
+        );
+        report.add(
+            EphemeralSession::TABLE,
+            tx.delete_where::<EphemeralSession>(by_agent()).await?,
+        );
+        tx.delete::<Agent>(id).await?;
+        report.add(Agent::TABLE, 1);
+        tx.commit().await?;
+        Ok(report)
+    }
+}
+
+impl<T: RowStore + ?Sized> AgentStore for T {}
+
+/// Permissions granted to agents.
+#[async_trait]
+pub trait PermissionStore: RowStore {
+    /// Inserts a permission (`createPermission`).
+    async fn create_permission(&self, permission: Permission) -> Result<Permission> {
+        self.create(permission).await
+    }
+
+    /// Inserts several permissions in one statement.
+    async fn create_permissions(&self, permissions: &[Permission]) -> Result<()> {
+        self.create_many(permissions).await
+    }
+
+    /// The permission with this id.
+    async fn get_permission(&self, id: &str) -> Result<Option<Permission>> {
+        self.get(id).await
+    }
+
+    /// Every permission of an agent (`findPermissionsByAgentId`), oldest
+    /// first: loaded after every agent lookup, one indexed query.
+    async fn list_permissions_by_agent(&self, agent_id: &str) -> Result<Vec<Permission>> {
+        self.find_all(Cond::eq("agent_id", agent_id), CREATED_ASC, None)
+            .await
+    }
+
+    /// Replaces all permissions of an agent in one transaction (KavachOS's
+    /// agent `update`, which otherwise leaves the agent briefly without any).
+    async fn replace_agent_permissions(
+        &self,
+        agent_id: &str,
+        permissions: &[Permission],
+    ) -> Result<()> {
+        let tx = self.begin().await?;
+        tx.delete_where::<Permission>(Cond::eq("agent_id", agent_id))
+            .await?;
+        tx.create_many(permissions).await?;
+        tx.commit().await
+    }
+
+    /// Applies a patch to a permission. `NotFound` when missing.
+    async fn update_permission(&self, id: &str, patch: &PermissionPatch) -> Result<Permission> {
+        self.update::<Permission>(id, patch).await
+    }
+
+    /// Deletes every permission of an agent (`deletePermissionsByAgentId`);
+    /// returns how many.
+    async fn delete_permissions_by_agent(&self, agent_id: &str) -> Result<u64> {
+        self.delete_where::<Permission>(Cond::eq("agent_id", agent_id))
+            .await
+    }
+
+    /// Deletes one permission (`deletePermission`). `NotFound` when missing.
+    async fn delete_permission(&self, id: &str) -> Result<()> {
+        self.delete::<Permission>(id).await
+    }
+}
+
+impl<T: RowStore + ?Sized> PermissionStore for T {}
+
+/// Agent cards (A2A capability descriptions).
+#[async_trait]
+pub trait AgentCardStore: RowStore {
+    /// Inserts a card.
+    async fn create_agent_card(&self, card: AgentCard) -> Result<AgentCard> {
+        self.create(card).await
+    }
+    /// The card with this id.
+    async fn get_agent_card(&self, id: &str) -> Result<Option<AgentCard>> {
+        self.get(id).await
+    }
+    /// Cards of an agent, oldest first.
+    async fn list_agent_cards_by_agent(&self, agent_id: &str) -> Result<Vec<AgentCard>> {
+        self.find_all(Cond::eq("agent_id", agent_id), CREATED_ASC, None)
+            .await
+    }
+    /// Applies a patch. `NotFound` when missing.
+    async fn update_agent_card(&self, id: &str, patch: &AgentCardPatch) -> Result<AgentCard> {
+        self.update::<AgentCard>(id, patch).await
+    }
+    /// Deletes a card. `NotFound` when missing.
+    async fn delete_agent_card(&self, id: &str) -> Result<()> {
+        self.delete::<AgentCard>(id).await
+    }
+}
+
+impl<T: RowStore + ?Sized> AgentCardStore for T {}
+
+/// Decentralised identifiers of agents (one per agent).
+#[async_trait]
+pub trait AgentDidStore: RowStore {
+    /// Inserts a DID. `Conflict` when the agent already has one or the DID exists.
+    async fn create_agent_did(&self, did: AgentDid) -> Result<AgentDid> {
+        self.create(did).await
+    }
+    /// The DID of an agent.
+    async fn get_agent_did(&self, agent_id: &str) -> Result<Option<AgentDid>> {
+        self.get(agent_id).await
+    }
+    /// The identity with this DID string.
+    async fn find_agent_did_by_did(&self, did: &str) -> Result<Option<AgentDid>> {
+        self.find_first(Cond::eq("did", did), &[]).await
+    }
+    /// Applies a patch. `NotFound` when missing.
+    async fn update_agent_did(&self, agent_id: &str, patch: &AgentDidPatch) -> Result<AgentDid> {
+        self.update::<AgentDid>(agent_id, patch).await
+    }
+    /// Deletes the DID of an agent. `NotFound` when missing.
+    async fn delete_agent_did(&self, agent_id: &str) -> Result<()> {
+        self.delete::<AgentDid>(agent_id).await
+    }
+}
+
+impl<T: RowStore + ?Sized> AgentDidStore for T {}

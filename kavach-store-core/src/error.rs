@@ -96,7 +96,10 @@ pub enum StoreError {
 impl StoreError {
     /// True when retrying the operation (or the whole transaction) may succeed.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, StoreError::Unavailable { .. } | StoreError::Serialization { .. })
+        matches!(
+            self,
+            StoreError::Unavailable { .. } | StoreError::Serialization { .. }
+        )
     }
 
     /// True for [`StoreError::NotFound`].
@@ -121,12 +124,18 @@ impl StoreError {
 
     /// A [`StoreError::Backend`] with a message and the driver error.
     pub fn backend(message: impl Into<String>, source: impl Into<BoxError>) -> Self {
-        StoreError::Backend { message: message.into(), source: Some(source.into()) }
+        StoreError::Backend {
+            message: message.into(),
+            source: Some(source.into()),
+        }
     }
 
     /// A [`StoreError::InvalidInput`].
     pub fn invalid_input(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        StoreError::InvalidInput { field: field.into(), reason: reason.into() }
+        StoreError::InvalidInput {
+            field: field.into(),
+            reason: reason.into(),
+        }
     }
 }
 

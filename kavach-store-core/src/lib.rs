@@ -46,6 +46,7 @@ pub mod value;
 
 pub mod account;
 pub mod agent;
+pub mod api_key;
 pub mod approval;
 pub mod audit;
 pub mod budget;
@@ -58,6 +59,7 @@ pub mod oauth;
 pub mod oidc;
 pub mod org;
 pub mod passkey;
+pub mod purge;
 pub mod rate_limit;
 pub mod rebac;
 pub mod session;
@@ -66,15 +68,17 @@ pub mod tenant;
 pub mod trust;
 pub mod user;
 pub mod verification;
-pub mod api_key;
 
 pub use error::{BoxError, Result, StoreError};
-pub use page::{Cursor, Page, PageRequest, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
-pub use query::{Assign, CmpOp, Cond, Delete, LikePattern, OrderBy, Select, Shape, Sum, Update, Upsert};
-pub use record::{decode_rows, Patch, Record};
+pub use page::{Cursor, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, PageRequest};
+pub use query::{
+    Assign, CREATED_ASC, CREATED_DESC, CmpOp, Cond, Delete, LikePattern, OrderBy, Select, Shape,
+    Sum, Update, Upsert,
+};
+pub use record::{Patch, Record, decode_rows};
 pub use schema::{ColumnDef, DefaultValue, ForeignKey, IndexDef, OnDelete, TableDef, UniqueDef};
-pub use store::{transaction, KavachStore, RecordStore, RowStore, Transaction, Transactional};
-pub use value::{truncate_to_millis, ColumnKind, ColumnValue, Row, Value};
+pub use store::{KavachStore, RecordStore, RowStore, Transaction, Transactional, transaction};
+pub use value::{ColumnKind, ColumnValue, Row, Value, truncate_to_millis};
 
 pub use account::*;
 pub use agent::*;
@@ -91,6 +95,7 @@ pub use oauth::*;
 pub use oidc::*;
 pub use org::*;
 pub use passkey::*;
+pub use purge::*;
 pub use rate_limit::*;
 pub use rebac::*;
 pub use session::*;

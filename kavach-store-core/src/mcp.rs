@@ -44,3 +44,34 @@ record! {
     primary_key: id;
     unique: ["kavach_mcp_servers_endpoint_key": ["endpoint"]];
 }
+
+/// Registered MCP servers.
+#[async_trait]
+pub trait McpServerStore: RowStore {
+    /// Inserts a server (`createMcpServer`). `Conflict` on a duplicate endpoint.
+    async fn create_mcp_server(&self, server: McpServer) -> Result<McpServer> {
+        self.create(server).await
+    }
+    /// The server with this id.
+    async fn get_mcp_server(&self, id: &str) -> Result<Option<McpServer>> {
+        self.get(id).await
+    }
+    /// The server at this endpoint (`findMcpServerByEndpoint`).
+    async fn find_mcp_server_by_endpoint(&self, endpoint: &str) -> Result<Option<McpServer>> {
+        self.find_first(Cond::eq("endpoint", endpoint), &[]).await
+    }
+    /// Every server, oldest first (`listMcpServers`).
+    async fn list_mcp_servers(&self) -> Result<Vec<McpServer>> {
+        self.find_all(Cond::All, CREATED_ASC, None).await
+    }
+    /// Applies a patch. `NotFound` when missing.
+    async fn update_mcp_server(&self, id: &str, patch: &McpServerPatch) -> Result<McpServer> {
+        self.update::<McpServer>(id, patch).await
+    }
+    /// Deletes a server. `NotFound` when missing.
+    async fn delete_mcp_server(&self, id: &str) -> Result<()> {
+        self.delete::<McpServer>(id).await
+    }
+}
+
+impl<T: RowStore + ?Sized> McpServerStore for T {}

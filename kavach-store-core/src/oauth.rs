@@ -169,3 +169,229 @@ record! {
     }
     primary_key: state;
 }
+
+/// The MCP OAuth authorization server: clients, access/refresh tokens and
+/// authorization codes.
+#[async_trait]
+pub trait OAuthStore: RowStore {
+    /// Inserts a client (`createOAuthClient`).
+    async fn create_oauth_client(&self, client: OAuthClient) -> Result<OAuthClient> {
+        self.create(client).await
+    }
+
+    /// The client with this public `client_id` (`findOAuthClientById`).
+    async fn find_oauth_client_by_client_id(&self, client_id: &str) -> Result<Option<OAuthClient>> {
+        self.find_first(Cond::eq("client_id", client_id), &[]).await
+    }
+
+    /// The client with this row id.
+    async fn get_oauth_client(&self, id: &str) -> Result<Option<OAuthClient>> {
+        self.get(id).await
+    }
+
+    /// Applies a patch to the client with this `client_id`
+    /// (`updateOAuthClient`). `NotFound` when missing.
+    async fn update_oauth_client(
+        &self,
+        client_id: &str,
+        patch: &OAuthClientPatch,
+    ) -> Result<OAuthClient> {
+        let client = self
+            .find_oauth_client_by_client_id(client_id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                table: OAuthClient::TABLE,
+                key: client_id.to_string(),
+            })?;
+        self.update::<OAuthClient>(&client.id, patch).await
+    }
+
+    /// Deletes the client with this `client_id`. `NotFound` when missing;
+    /// `Reference` while tokens or codes of it exist.
+    async fn delete_oauth_client(&self, client_id: &str) -> Result<()> {
+        match self
+            .delete_where::<OAuthClient>(Cond::eq("client_id", client_id))
+            .await?
+        {
+            0 => Err(StoreError::NotFound {
+                table: OAuthClient::TABLE,
+                key: client_id.to_string(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Inserts an access token (`createOAuthAccessToken`).
+    async fn create_oauth_access_token(&self, token: OAuthAccessToken) -> Result<OAuthAccessToken> {
+        self.create(token).await
+    }
+
+    /// The token row with this access token, expired or not (`findOAuthAccessToken`).
+    async fn find_oauth_access_token(
+        &self,
+        access_token: &str,
+    ) -> Result<Option<OAuthAccessToken>> {
+        self.find_first(Cond::eq("access_token", access_token), &[])
+            .await
+    }
+
+    /// The token row with this refresh token, expired or not (`findOAuthRefreshToken`).
+    async fn find_oauth_refresh_token(
+        &self,
+        refresh_token: &str,
+    ) -> Result<Option<OAuthAccessToken>> {
+        self.find_first(Cond::eq("refresh_token", refresh_token), &[])
+            .await
+    }
+
+    /// Deletes the token row with this access token, which also destroys its
+    /// refresh token (`revokeOAuthAccessToken`); returns how many rows.
+    async fn revoke_oauth_access_token(&self, access_token: &str) -> Result<u64> {
+        self.delete_where::<OAuthAccessToken>(Cond::eq("access_token", access_token))
+            .await
+    }
+
+    /// Consumes a refresh token: deletes its row and returns it if the
+    /// refresh token has not expired (no expiry, or `> now`). Of concurrent
+    /// refreshes with one token exactly one gets `Some`.
+    async fn consume_oauth_refresh_token(
+        &self,
+        refresh_token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<OAuthAccessToken>> {
+        let filter = Cond::eq("refresh_token", refresh_token).and(Cond::Or(vec![
+            Cond::IsNull("refresh_token_expires_at"),
+            Cond::gt("refresh_token_expires_at", now),
+        ]));
+        Ok(self
+            .delete_where_returning::<OAuthAccessToken>(filter)
+            .await?
+            .pop())
+    }
+
+    /// Deletes token rows whose access token expired before `now` and whose
+    /// refresh token (if any) did too; returns how many.
+    async fn purge_expired_oauth_access_tokens(&self, now: DateTime<Utc>) -> Result<u64> {
+        let filter = Cond::lt("access_token_expires_at", now).and(Cond::Or(vec![
+            Cond::IsNull("refresh_token_expires_at"),
+            Cond::lt("refresh_token_expires_at", now),
+        ]));
+        self.delete_where::<OAuthAccessToken>(filter).await
+    }
+
+    /// Inserts an authorization code (`createOAuthAuthorizationCode`).
+    async fn create_oauth_authorization_code(
+        &self,
+        code: OAuthAuthorizationCode,
+    ) -> Result<OAuthAuthorizationCode> {
+        self.create(code).await
+    }
+
+    /// The code row, expired or not, without consuming it (`findOAuthAuthorizationCode`).
+    async fn find_oauth_authorization_code(
+        &self,
+        code: &str,
+    ) -> Result<Option<OAuthAuthorizationCode>> {
+        self.find_first(Cond::eq("code", code), &[]).await
+    }
+
+    /// Finds and deletes a code atomically (the core's
+    /// `consumeAuthorizationCode`): returns it when it existed and had not
+    /// expired (`expires_at > now`); an expired code is deleted too. Of N
+    /// concurrent redeemers exactly one gets `Some`.
+    async fn consume_oauth_authorization_code(
+        &self,
+        code: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<OAuthAuthorizationCode>> {
+        let removed = self
+            .delete_where_returning::<OAuthAuthorizationCode>(Cond::eq("code", code))
+            .await?;
+        Ok(removed.into_iter().find(|c| c.expires_at > now))
+    }
+
+    /// Deletes a code by row id (`deleteOAuthAuthorizationCode`). `NotFound` when missing.
+    async fn delete_oauth_authorization_code(&self, id: &str) -> Result<()> {
+        self.delete::<OAuthAuthorizationCode>(id).await
+    }
+
+    /// Deletes codes with `expires_at < now`; returns how many.
+    async fn purge_expired_oauth_authorization_codes(&self, now: DateTime<Utc>) -> Result<u64> {
+        self.delete_where::<OAuthAuthorizationCode>(Cond::lt("expires_at", now))
+            .await
+    }
+}
+
+impl<T: RowStore + ?Sized> OAuthStore for T {}
+
+/// Social-login accounts and the short-lived state of OAuth redirects.
+#[async_trait]
+pub trait OAuthAccountStore: RowStore {
+    /// Inserts a linked account. `Conflict` when the provider account is
+    /// already linked.
+    async fn create_oauth_account(&self, account: OAuthAccount) -> Result<OAuthAccount> {
+        self.create(account).await
+    }
+
+    /// The account with this id.
+    async fn get_oauth_account(&self, id: &str) -> Result<Option<OAuthAccount>> {
+        self.get(id).await
+    }
+
+    /// The account of a provider's user (`findLinkedUser`, `handleCallback`).
+    async fn find_oauth_account(
+        &self,
+        provider: &str,
+        provider_account_id: &str,
+    ) -> Result<Option<OAuthAccount>> {
+        let filter = Cond::eq("provider", provider)
+            .and(Cond::eq("provider_account_id", provider_account_id));
+        self.find_first(filter, &[]).await
+    }
+
+    /// Accounts linked to a user, oldest first.
+    async fn list_oauth_accounts_by_user(&self, user_id: &str) -> Result<Vec<OAuthAccount>> {
+        self.find_all(Cond::eq("user_id", user_id), CREATED_ASC, None)
+            .await
+    }
+
+    /// Applies a patch (new tokens, the real `user_id` on linking). `NotFound` when missing.
+    async fn update_oauth_account(
+        &self,
+        id: &str,
+        patch: &OAuthAccountPatch,
+    ) -> Result<OAuthAccount> {
+        self.update::<OAuthAccount>(id, patch).await
+    }
+
+    /// Deletes an account. `NotFound` when missing.
+    async fn delete_oauth_account(&self, id: &str) -> Result<()> {
+        self.delete::<OAuthAccount>(id).await
+    }
+
+    /// Inserts the state of an authorization redirect.
+    async fn create_oauth_state(&self, state: OAuthState) -> Result<OAuthState> {
+        self.create(state).await
+    }
+
+    /// Consumes a state atomically: deletes it and returns it if it had not
+    /// expired (`expires_at > now`); expired states are deleted too.
+    async fn consume_oauth_state(
+        &self,
+        state: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<OAuthState>> {
+        let removed = self
+            .delete_where_returning::<OAuthState>(Cond::eq("state", state))
+            .await?;
+        Ok(removed.into_iter().find(|s| s.expires_at > now))
+    }
+
+    /// Deletes states with `expires_at < now` (`pruneExpiredStates`); returns how many.
+    async fn purge_expired_oauth_states(&self, now: DateTime<Utc>) -> Result<u64> {
+        self.delete_where::<OAuthState>(Cond::lt("expires_at", now))
+            .await
+    }
+}
+
+impl<T: RowStore + ?Sized> OAuthAccountStore for T {}

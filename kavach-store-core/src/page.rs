@@ -10,7 +10,6 @@ use crate::error::{Result, StoreError};
 use crate::query::{Cond, OrderBy, Select};
 use crate::record::Record;
 use crate::store::RowStore;
-use crate::value::Value;
 
 /// Page size used when a [`PageRequest`] has none.
 pub const DEFAULT_PAGE_SIZE: u32 = 50;
@@ -33,7 +32,11 @@ impl Cursor {
         let bad = || StoreError::invalid_input("cursor", "not a cursor returned by this store");
         let bytes = (0..self.0.len())
             .step_by(2)
-            .map(|i| self.0.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
+            .map(|i| {
+                self.0
+                    .get(i..i + 2)
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+            })
             .collect::<Option<Vec<u8>>>()
             .ok_or_else(bad)?;
         let raw = String::from_utf8(bytes).map_err(|_| bad())?;
@@ -79,12 +82,18 @@ pub struct PageRequest {
 impl PageRequest {
     /// The first page of `limit` items.
     pub fn first(limit: u32) -> PageRequest {
-        PageRequest { limit: Some(limit), after: None }
+        PageRequest {
+            limit: Some(limit),
+            after: None,
+        }
     }
 
     /// The page after `cursor`.
     pub fn after(limit: u32, cursor: Cursor) -> PageRequest {
-        PageRequest { limit: Some(limit), after: Some(cursor) }
+        PageRequest {
+            limit: Some(limit),
+            after: Some(cursor),
+        }
     }
 }
 
@@ -125,7 +134,9 @@ pub(crate) async fn keyset_page<R: Record, S: RowStore + ?Sized>(
             ]))
         }
     };
-    let query = Select::new(def, filter).order(order).limit(u64::from(limit) + 1);
+    let query = Select::new(def, filter)
+        .order(order)
+        .limit(u64::from(limit) + 1);
     let mut rows = store.select_rows(&query).await?;
     let next = if rows.len() > limit as usize {
         rows.truncate(limit as usize);
@@ -149,9 +160,4 @@ pub(crate) fn offset_window(query: Select, limit: Option<u64>, offset: Option<u6
     query.limit = limit;
     query.offset = offset.unwrap_or(0);
     query
-}
-
-/// Shorthand: `Value` of a string key.
-pub(crate) fn text(s: &str) -> Value {
-    Value::Text(s.to_string())
 }

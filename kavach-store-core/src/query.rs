@@ -187,7 +187,11 @@ impl Cond {
     /// Visits every bound value with its column, in rendering order.
     pub fn for_each_value<'a>(&'a self, f: &mut impl FnMut(&'static str, &'a Value)) {
         match self {
-            Cond::All | Cond::CmpColumn(..) | Cond::IsNull(_) | Cond::IsNotNull(_) | Cond::Like(..) => {}
+            Cond::All
+            | Cond::CmpColumn(..)
+            | Cond::IsNull(_)
+            | Cond::IsNotNull(_)
+            | Cond::Like(..) => {}
             Cond::Cmp(column, _, value) => f(column, value),
             Cond::In(column, values) => values.iter().for_each(|v| f(column, v)),
             Cond::And(conds) | Cond::Or(conds) => conds.iter().for_each(|c| c.for_each_value(f)),
@@ -238,11 +242,17 @@ pub struct OrderBy {
 impl OrderBy {
     /// Ascending order on `column`.
     pub const fn asc(column: &'static str) -> OrderBy {
-        OrderBy { column, descending: false }
+        OrderBy {
+            column,
+            descending: false,
+        }
     }
     /// Descending order on `column`.
     pub const fn desc(column: &'static str) -> OrderBy {
-        OrderBy { column, descending: true }
+        OrderBy {
+            column,
+            descending: true,
+        }
     }
 }
 
@@ -264,7 +274,13 @@ pub struct Select {
 impl Select {
     /// All rows of `table` matching `filter`, unordered.
     pub fn new(table: &'static TableDef, filter: Cond) -> Select {
-        Select { table, filter, order: &[], limit: None, offset: 0 }
+        Select {
+            table,
+            filter,
+            order: &[],
+            limit: None,
+            offset: 0,
+        }
     }
     /// Sets the order.
     pub fn order(mut self, order: &'static [OrderBy]) -> Select {
@@ -441,3 +457,8 @@ fn hash_assignments<H: Hasher>(set: &[Assign], h: &mut H) {
         }
     }
 }
+
+/// Oldest first by `created_at`, ties by `id`.
+pub const CREATED_ASC: &[OrderBy] = &[OrderBy::asc("created_at"), OrderBy::asc("id")];
+/// Newest first by `created_at`, ties by `id`.
+pub const CREATED_DESC: &[OrderBy] = &[OrderBy::desc("created_at"), OrderBy::desc("id")];

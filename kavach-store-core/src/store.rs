@@ -94,7 +94,9 @@ where
     S: Transactional + ?Sized,
     F: for<'t> FnOnce(
         &'t dyn Transaction,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<T>> + Send + 't>>,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<T>> + Send + 't>,
+    >,
 {
     let tx = store.begin().await?;
     match f(tx.as_ref()).await {
@@ -131,7 +133,8 @@ pub trait RecordStore: RowStore {
         if records.is_empty() {
             return Ok(());
         }
-        self.insert_rows(R::table_def(), records.iter().map(Record::to_row).collect()).await
+        self.insert_rows(R::table_def(), records.iter().map(Record::to_row).collect())
+            .await
     }
 
     /// The record with this primary key, if any.
@@ -141,7 +144,11 @@ pub trait RecordStore: RowStore {
     }
 
     /// The first record matching `filter` in `order`.
-    async fn find_first<R: Record>(&self, filter: Cond, order: &'static [OrderBy]) -> Result<Option<R>> {
+    async fn find_first<R: Record>(
+        &self,
+        filter: Cond,
+        order: &'static [OrderBy],
+    ) -> Result<Option<R>> {
         let query = Select::new(R::table_def(), filter).order(order).limit(1);
         let mut rows = self.select_rows(&query).await?;
         rows.pop().map(R::from_row).transpose()
@@ -156,7 +163,11 @@ pub trait RecordStore: RowStore {
     ) -> Result<Vec<R>> {
         let mut query = Select::new(R::table_def(), filter).order(order);
         query.limit = limit;
-        self.select_rows(&query).await?.into_iter().map(R::from_row).collect()
+        self.select_rows(&query)
+            .await?
+            .into_iter()
+            .map(R::from_row)
+            .collect()
     }
 
     /// Applies a patch to the record with this key and returns the record as
@@ -175,46 +186,83 @@ pub trait RecordStore: RowStore {
             ));
         }
         if set.is_empty() {
-            return self
-                .get(key)
-                .await?
-                .ok_or_else(|| StoreError::NotFound { table: def.name, key: key.to_string() });
+            return self.get(key).await?.ok_or_else(|| StoreError::NotFound {
+                table: def.name,
+                key: key.to_string(),
+            });
         }
-        let update = Update { table: def, filter: Cond::eq(def.primary_key, key), set };
+        let update = Update {
+            table: def,
+            filter: Cond::eq(def.primary_key, key),
+            set,
+        };
         match self.update_rows_returning(&update).await?.pop() {
             Some(row) => R::from_row(row),
-            None => Err(StoreError::NotFound { table: def.name, key: key.to_string() }),
+            None => Err(StoreError::NotFound {
+                table: def.name,
+                key: key.to_string(),
+            }),
         }
     }
 
     /// Updates every row matching `filter`; returns how many.
     async fn update_where<R: Record>(&self, filter: Cond, set: Vec<Assign>) -> Result<u64> {
-        self.update_rows(&Update { table: R::table_def(), filter, set }).await
+        self.update_rows(&Update {
+            table: R::table_def(),
+            filter,
+            set,
+        })
+        .await
     }
 
     /// Updates rows matching `filter` and returns them as updated.
-    async fn update_where_returning<R: Record>(&self, filter: Cond, set: Vec<Assign>) -> Result<Vec<R>> {
-        let rows = self.update_rows_returning(&Update { table: R::table_def(), filter, set }).await?;
+    async fn update_where_returning<R: Record>(
+        &self,
+        filter: Cond,
+        set: Vec<Assign>,
+    ) -> Result<Vec<R>> {
+        let rows = self
+            .update_rows_returning(&Update {
+                table: R::table_def(),
+                filter,
+                set,
+            })
+            .await?;
         rows.into_iter().map(R::from_row).collect()
     }
 
     /// Deletes the record with this key. `NotFound` when there is none.
     async fn delete<R: Record>(&self, key: &str) -> Result<()> {
         let def = R::table_def();
-        match self.delete_where::<R>(Cond::eq(def.primary_key, key)).await? {
-            0 => Err(StoreError::NotFound { table: def.name, key: key.to_string() }),
+        match self
+            .delete_where::<R>(Cond::eq(def.primary_key, key))
+            .await?
+        {
+            0 => Err(StoreError::NotFound {
+                table: def.name,
+                key: key.to_string(),
+            }),
             _ => Ok(()),
         }
     }
 
     /// Deletes every row matching `filter`; returns how many.
     async fn delete_where<R: Record>(&self, filter: Cond) -> Result<u64> {
-        self.delete_rows(&Delete { table: R::table_def(), filter }).await
+        self.delete_rows(&Delete {
+            table: R::table_def(),
+            filter,
+        })
+        .await
     }
 
     /// Deletes rows matching `filter` and returns them (consume-once).
     async fn delete_where_returning<R: Record>(&self, filter: Cond) -> Result<Vec<R>> {
-        let rows = self.delete_rows_returning(&Delete { table: R::table_def(), filter }).await?;
+        let rows = self
+            .delete_rows_returning(&Delete {
+                table: R::table_def(),
+                filter,
+            })
+            .await?;
         rows.into_iter().map(R::from_row).collect()
     }
 

@@ -168,7 +168,11 @@ pub trait ColumnValue: Sized {
     /// The value to write.
     fn to_value(&self) -> Value;
     /// Reads a value; `column` names the column for error messages.
-    fn from_value(value: Value, table: &'static str, column: &'static str) -> Result<Self, StoreError>;
+    fn from_value(
+        value: Value,
+        table: &'static str,
+        column: &'static str,
+    ) -> Result<Self, StoreError>;
 }
 
 fn mismatch(table: &'static str, column: &'static str, expected: &str, got: &Value) -> StoreError {
@@ -184,7 +188,11 @@ impl ColumnValue for String {
     fn to_value(&self) -> Value {
         Value::Text(self.clone())
     }
-    fn from_value(value: Value, table: &'static str, column: &'static str) -> Result<Self, StoreError> {
+    fn from_value(
+        value: Value,
+        table: &'static str,
+        column: &'static str,
+    ) -> Result<Self, StoreError> {
         match value {
             Value::Text(s) => Ok(s),
             other => Err(mismatch(table, column, "text", &other)),
@@ -197,7 +205,11 @@ impl ColumnValue for i64 {
     fn to_value(&self) -> Value {
         Value::Int(*self)
     }
-    fn from_value(value: Value, table: &'static str, column: &'static str) -> Result<Self, StoreError> {
+    fn from_value(
+        value: Value,
+        table: &'static str,
+        column: &'static str,
+    ) -> Result<Self, StoreError> {
         match value {
             Value::Int(i) => Ok(i),
             Value::Bool(b) => Ok(b as i64),
@@ -211,7 +223,11 @@ impl ColumnValue for bool {
     fn to_value(&self) -> Value {
         Value::Bool(*self)
     }
-    fn from_value(value: Value, table: &'static str, column: &'static str) -> Result<Self, StoreError> {
+    fn from_value(
+        value: Value,
+        table: &'static str,
+        column: &'static str,
+    ) -> Result<Self, StoreError> {
         match value {
             Value::Bool(b) => Ok(b),
             // Drizzle's boolean mode reads "true iff the value equals 1".
@@ -226,7 +242,11 @@ impl ColumnValue for DateTime<Utc> {
     fn to_value(&self) -> Value {
         Value::Timestamp(truncate_to_millis(*self))
     }
-    fn from_value(value: Value, table: &'static str, column: &'static str) -> Result<Self, StoreError> {
+    fn from_value(
+        value: Value,
+        table: &'static str,
+        column: &'static str,
+    ) -> Result<Self, StoreError> {
         match value {
             Value::Timestamp(t) => Ok(t),
             other => Err(mismatch(table, column, "timestamp", &other)),
@@ -239,7 +259,11 @@ impl ColumnValue for serde_json::Value {
     fn to_value(&self) -> Value {
         Value::Json(self.clone())
     }
-    fn from_value(value: Value, table: &'static str, column: &'static str) -> Result<Self, StoreError> {
+    fn from_value(
+        value: Value,
+        table: &'static str,
+        column: &'static str,
+    ) -> Result<Self, StoreError> {
         match value {
             Value::Json(j) => Ok(j),
             Value::Text(s) => serde_json::from_str(&s).map_err(|e| StoreError::Decode {
@@ -257,10 +281,17 @@ impl ColumnValue for Vec<String> {
     const KIND: ColumnKind = ColumnKind::Json;
     fn to_value(&self) -> Value {
         Value::Json(serde_json::Value::Array(
-            self.iter().cloned().map(serde_json::Value::String).collect(),
+            self.iter()
+                .cloned()
+                .map(serde_json::Value::String)
+                .collect(),
         ))
     }
-    fn from_value(value: Value, table: &'static str, column: &'static str) -> Result<Self, StoreError> {
+    fn from_value(
+        value: Value,
+        table: &'static str,
+        column: &'static str,
+    ) -> Result<Self, StoreError> {
         let json = serde_json::Value::from_value(value, table, column)?;
         match json {
             serde_json::Value::Array(items) => items
@@ -289,7 +320,11 @@ impl<T: ColumnValue> ColumnValue for Option<T> {
             None => Value::Null,
         }
     }
-    fn from_value(value: Value, table: &'static str, column: &'static str) -> Result<Self, StoreError> {
+    fn from_value(
+        value: Value,
+        table: &'static str,
+        column: &'static str,
+    ) -> Result<Self, StoreError> {
         match value {
             Value::Null => Ok(None),
             v => T::from_value(v, table, column).map(Some),
