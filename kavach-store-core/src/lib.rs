@@ -37,6 +37,7 @@
 #[macro_use]
 mod record;
 
+pub mod admin;
 pub mod error;
 pub mod page;
 pub mod query;

@@ -76,6 +76,12 @@ pub trait Transaction: RowStore {
 pub trait KavachStore: RowStore + std::fmt::Debug {
     /// A short name of the backend (`"memory"`, `"sqlite"`, …).
     fn backend_name(&self) -> &'static str;
+
+    /// Migrations and schema introspection, where the backend has a schema
+    /// to manage (SQL backends); `None` otherwise.
+    fn admin(&self) -> Option<&dyn crate::admin::SchemaAdmin> {
+        None
+    }
 }
 
 /// Runs `f` in a transaction: commits when it returns `Ok`, rolls back when it
