@@ -154,16 +154,12 @@ impl Pred<'_> {
     /// Columns pinned by equality in the top-level conjunction, with their
     /// candidate values (one for `=`, several for `IN`).
     fn pins<'p>(&'p self, out: &mut Vec<(usize, Vec<&'p Value>)>) {
+        let pinned =
+            |out: &Vec<(usize, Vec<&Value>)>, c: &usize| out.iter().any(|(col, _)| col == c);
         match self {
-            Pred::Cmp(c, CmpOp::Eq, v) => {
-                if !out.iter().any(|(col, _)| col == c) {
-                    out.push((*c, vec![v.as_ref()]));
-                }
-            }
-            Pred::In(c, values) => {
-                if !out.iter().any(|(col, _)| col == c) {
-                    out.push((*c, values.iter().map(|v| v.as_ref()).collect()));
-                }
+            Pred::Cmp(c, CmpOp::Eq, v) if !pinned(out, c) => out.push((*c, vec![v.as_ref()])),
+            Pred::In(c, values) if !pinned(out, c) => {
+                out.push((*c, values.iter().map(|v| v.as_ref()).collect()))
             }
             Pred::And(parts) => parts.iter().for_each(|p| p.pins(out)),
             _ => {}
@@ -176,7 +172,8 @@ impl Pred<'_> {
 const MAX_LOOKUPS: usize = 1024;
 
 /// How to find candidate rows.
-enum Access {
+#[derive(Debug, PartialEq)]
+pub(crate) enum Access {
     /// These rows (sequence numbers, ascending), to be filtered still.
     Seqs(Vec<u64>),
     Scan,
@@ -211,7 +208,7 @@ fn combinations(cols: &[usize], pins: &[(usize, Vec<&Value>)]) -> Option<Vec<Vec
     Some(keys)
 }
 
-fn plan(info: &TableInfo, data: &TableData, pred: &Pred<'_>) -> Access {
+pub(crate) fn plan(info: &TableInfo, data: &TableData, pred: &Pred<'_>) -> Access {
     match pred {
         Pred::False => return Access::Seqs(Vec::new()),
         // The hot path (one `=` on a one-column unique key, e.g. a token
