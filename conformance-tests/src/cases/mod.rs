@@ -4,6 +4,11 @@
 
 pub mod tables;
 
+// --- domain operations (every method of every domain trait) ---
+pub mod builders;
+pub mod users;
+// --- end domain operations modules ---
+
 /// Calls `$callback!($backend, $factory; module::case, …)` with every case of
 /// the suite.
 #[doc(hidden)]
@@ -12,6 +17,15 @@ macro_rules! for_each_case {
     ($callback:path, $backend:ident, $factory:path) => {
         $callback!($backend, $factory;
             tables::every_table_round_trips,
+            // --- domain operations ---
+            users::user_lookups_find_the_stored_row,
+            users::user_create_rejects_duplicate_keys,
+            users::user_list_filters_order_and_window,
+            users::user_update_applies_patch,
+            users::user_delete_removes_row_or_refuses,
+            users::user_delete_cascade_removes_everything_of_the_user,
+            users::tenant_operations,
+            // --- end domain operations ---
         );
     };
 }
