@@ -4,6 +4,11 @@
 
 pub mod tables;
 
+// --- behaviour tiers: pagination, transactions, concurrency, errors, expiry ---
+pub mod pagination;
+pub mod support;
+// --- end behaviour tier modules ---
+
 // --- domain operations (every method of every domain trait) ---
 pub mod builders;
 pub mod users;
@@ -17,6 +22,21 @@ macro_rules! for_each_case {
     ($callback:path, $backend:ident, $factory:path) => {
         $callback!($backend, $factory;
             tables::every_table_round_trips,
+            // --- behaviour tiers ---
+            pagination::audit_log_pages_walk_every_size,
+            pagination::audit_log_pages_break_time_ties_by_id,
+            pagination::audit_log_pages_combine_filters_with_cursors,
+            pagination::audit_log_pages_are_stable_under_inserts,
+            pagination::agent_pages_walk_every_size,
+            pagination::cost_event_pages_walk_every_size,
+            pagination::login_history_pages_walk_every_size,
+            pagination::stream_event_pages_walk_every_size,
+            pagination::pages_reject_bad_limits,
+            pagination::pages_reject_bad_cursors,
+            pagination::pages_of_empty_lists_end_at_once,
+            pagination::query_audit_logs_limit_and_offset,
+            pagination::query_audit_logs_filters_each_field,
+            // --- end behaviour tiers ---
             // --- domain operations ---
             users::user_lookups_find_the_stored_row,
             users::user_create_rejects_duplicate_keys,
