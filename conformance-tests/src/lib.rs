@@ -8,7 +8,7 @@
 //!
 //! ## Testing your own backend
 //!
-//! ```ignore
+//! ```text
 //! struct MyFactory;
 //! #[async_trait::async_trait]
 //! impl conformance_tests::Factory for MyFactory {

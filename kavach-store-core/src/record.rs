@@ -84,7 +84,7 @@ macro_rules! __is_secret {
 
 /// Declares a model type for one table.
 ///
-/// ```ignore
+/// ```text
 /// record! {
 ///     /// An agent.
 ///     pub struct Agent => "kavach_agents", patch AgentPatch {
