@@ -12,6 +12,7 @@ pub mod support;
 // --- domain operations (every method of every domain trait) ---
 pub mod builders;
 pub mod users;
+pub mod agents;
 // --- end domain operations modules ---
 
 /// Calls `$callback!($backend, $factory; module::case, …)` with every case of
@@ -45,6 +46,20 @@ macro_rules! for_each_case {
             users::user_delete_removes_row_or_refuses,
             users::user_delete_cascade_removes_everything_of_the_user,
             users::tenant_operations,
+            agents::agent_create_and_lookups,
+            agents::agent_create_with_permissions_is_all_or_nothing,
+            agents::agent_list_filters_newest_first,
+            agents::agent_list_page_walks_newest_first,
+            agents::agent_update_touch_and_rotate,
+            agents::agent_revoke_revokes_granted_delegations,
+            agents::agent_bulk_revoke_and_expire,
+            agents::agent_delete_removes_row_or_refuses,
+            agents::agent_delete_cascade_reports_every_table,
+            agents::permission_operations,
+            agents::permission_replace_swaps_the_set,
+            agents::agent_card_operations,
+            agents::agent_did_operations,
+            agents::trust_score_operations,
             // --- end domain operations ---
         );
     };
