@@ -765,3 +765,66 @@ impl KavachStore for SqliteStore {
         "sqlite"
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kavach_store_core::{AuditLog, LoginHistory, OrderBy, Record};
+
+    async fn plan(store: &SqliteStore, q: &Select) -> String {
+        let sql = format!("EXPLAIN QUERY PLAN {}", store.inner.sql.select(q).unwrap());
+        let params = store.inner.sql.select_params(q);
+        store
+            .with_read_connection(move |c| {
+                let mut stmt = c.prepare(&sql)?;
+                let rows = stmt.query_map(rusqlite::params_from_iter(params), |r| {
+                    r.get::<_, String>(3)
+                })?;
+                rows.collect::<rusqlite::Result<Vec<_>>>()
+                    .map(|v| v.join(" | "))
+            })
+            .await
+            .unwrap()
+    }
+
+    const NEWEST: &[OrderBy] = &[OrderBy::desc("timestamp"), OrderBy::desc("id")];
+
+    /// The hot paths use the indexes, including the expression indexes on
+    /// normalised timestamps (no sort step for "newest N of an agent").
+    #[tokio::test]
+    async fn hot_paths_use_their_indexes() {
+        for mode in [TimestampMode::KavachOs, TimestampMode::Millis] {
+            let store = SqliteOptions::temporary()
+                .timestamp_mode(mode)
+                .open()
+                .await
+                .unwrap();
+            let token = Select::new(
+                kavach_store_core::Agent::table_def(),
+                Cond::eq("token_hash", "h"),
+            )
+            .limit(1);
+            let p = plan(&store, &token).await;
+            assert!(p.contains("kavach_agents_token_hash_key"), "{p}");
+
+            let recent = Select::new(
+                AuditLog::table_def(),
+                Cond::eq("agent_id", "a").and(Cond::ge("timestamp", chrono::Utc::now())),
+            )
+            .order(NEWEST)
+            .limit(50);
+            let p = plan(&store, &recent).await;
+            assert!(p.contains("kavach_audit_logs_agent_ts_"), "{p}");
+            assert!(!p.contains("TEMP B-TREE"), "ordered by the index: {p}");
+
+            let logins = Select::new(LoginHistory::table_def(), Cond::eq("user_id", "u"))
+                .order(NEWEST)
+                .limit(10);
+            let p = plan(&store, &logins).await;
+            assert!(
+                p.contains("kavach_login_history_user_ts_ms") && !p.contains("TEMP B-TREE"),
+                "{p}"
+            );
+        }
+    }
+}
