@@ -7,6 +7,7 @@ pub mod tables;
 // --- behaviour tiers: pagination, transactions, concurrency, errors, expiry ---
 pub mod pagination;
 pub mod support;
+pub mod transactions;
 // --- end behaviour tier modules ---
 
 // --- domain operations (every method of every domain trait) ---
@@ -37,6 +38,19 @@ macro_rules! for_each_case {
             pagination::pages_of_empty_lists_end_at_once,
             pagination::query_audit_logs_limit_and_offset,
             pagination::query_audit_logs_filters_each_field,
+            transactions::transaction_commit_publishes_writes,
+            transactions::transaction_rollback_discards_writes,
+            transactions::transaction_dropped_without_commit_rolls_back,
+            transactions::transaction_helper_commits_on_ok,
+            transactions::transaction_helper_rolls_back_on_error,
+            transactions::transaction_helper_rolls_back_on_panic,
+            transactions::reader_outside_never_sees_uncommitted_writes,
+            transactions::nested_transaction_commit_joins_outer,
+            transactions::nested_transaction_rollback_undoes_only_inner,
+            transactions::outer_rollback_undoes_committed_inner,
+            transactions::nested_transaction_recovers_from_failed_statement,
+            transactions::domain_operations_run_inside_a_transaction,
+            transactions::multi_step_operations_are_all_or_nothing,
             // --- end behaviour tiers ---
             // --- domain operations ---
             users::user_lookups_find_the_stored_row,

@@ -1,0 +1,1147 @@
+//! Transaction tier: commit, rollback (explicit, on drop, on error, on panic),
+//! isolation from readers outside, nested transactions (savepoints), domain
+//! operations through a transaction object, and the all-or-nothing guarantee
+//! of the core's multi-step operations.
+//!
+//! While a transaction is open these cases only *read* through `ctx.store`:
+//! a backend may serialize writers, so writing outside an open transaction
+//! from the same task could wait for it forever.
+
+use std::sync::Arc;
+
+use kavach_store_core::prelude::*;
+
+use super::builders as b;
+use super::support::{Kind, at, count_all, expect_err, uid};
+use crate::Ctx;
+
+/// Writes made in a transaction are visible inside it, invisible outside
+/// until `commit`, and all visible after it.
+pub async fn transaction_commit_publishes_writes(ctx: &Ctx) {
+    let store = ctx.store();
+    let tx = store.begin().await.expect("begin");
+    let user = tx.create_user(b::user()).await.expect("create user in tx");
+    let agent = tx
+        .create_agent(b::agent(&user.id))
+        .await
+        .expect("create agent in tx");
+    tx.create_permissions(&[b::permission(&agent.id), b::permission(&agent.id)])
+        .await
+        .expect("permissions in tx");
+    assert_eq!(
+        tx.get_user(&user.id).await.expect("read in tx"),
+        Some(user.clone()),
+        "a transaction reads its own writes"
+    );
+    assert!(
+        tx.find_agent_by_token_hash(&agent.token_hash)
+            .await
+            .expect("lookup in tx")
+            .is_some()
+    );
+    assert!(
+        store
+            .get_user(&user.id)
+            .await
+            .expect("read outside")
+            .is_none(),
+        "uncommitted user visible outside"
+    );
+    tx.commit().await.expect("commit");
+
+    assert!(
+        store.get_user(&user.id).await.expect("read").is_some(),
+        "committed user"
+    );
+    let found = store
+        .find_agent_by_token_hash(&agent.token_hash)
+        .await
+        .expect("lookup");
+    assert_eq!(
+        found.map(|a| a.id),
+        Some(agent.id.clone()),
+        "committed agent by token hash"
+    );
+    assert_eq!(
+        store
+            .list_permissions_by_agent(&agent.id)
+            .await
+            .expect("permissions")
+            .len(),
+        2
+    );
+}
+
+/// Existing rows a transaction touched and rows it inserted (one statement
+/// or many, inserts, updates, deletes, increments, bulk inserts) are all as
+/// before after `rollback`.
+pub async fn transaction_rollback_discards_writes(ctx: &Ctx) {
+    let store = ctx.store();
+    let (user, agent) = b::seed_user_agent(store).await;
+    let session = store
+        .create_session(b::session(&user.id))
+        .await
+        .expect("session");
+    let before_users = count_all(store, User::table_def()).await;
+    let tx = store.begin().await.expect("begin");
+    let stranger = tx.create_user(b::user()).await.expect("insert");
+    tx.update_user(
+        &user.id,
+        &UserPatch {
+            name: Some(Some("changed".into())),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("update");
+    tx.delete_session(&session.id).await.expect("delete");
+    assert_eq!(
+        tx.increment_rate_limit(&agent.id, "tool:x", at(0))
+            .await
+            .expect("increment"),
+        1
+    );
+    tx.create_audit_logs(&[
+        b::audit(&agent.id, &user.id, 1),
+        b::audit(&agent.id, &user.id, 2),
+    ])
+    .await
+    .expect("bulk");
+    tx.rollback().await.expect("rollback");
+
+    assert!(
+        store.get_user(&stranger.id).await.expect("read").is_none(),
+        "inserted row rolled back"
+    );
+    assert_eq!(
+        store
+            .get_user(&user.id)
+            .await
+            .expect("read")
+            .expect("user")
+            .name,
+        None,
+        "update rolled back"
+    );
+    assert!(
+        store
+            .get_session(&session.id)
+            .await
+            .expect("read")
+            .is_some(),
+        "delete rolled back"
+    );
+    assert!(
+        store
+            .get_rate_limit(&agent.id, "tool:x", at(0))
+            .await
+            .expect("read")
+            .is_none(),
+        "upsert rolled back"
+    );
+    assert_eq!(
+        store
+            .count_audit_logs(&AuditFilter::default())
+            .await
+            .expect("count"),
+        0,
+        "bulk insert rolled back"
+    );
+    assert_eq!(count_all(store, User::table_def()).await, before_users);
+}
+
+/// A transaction dropped without `commit` rolls back, and the store is
+/// fully usable afterwards (no lock left behind).
+pub async fn transaction_dropped_without_commit_rolls_back(ctx: &Ctx) {
+    let store = ctx.store();
+    let (user, _agent) = b::seed_user_agent(store).await;
+    let inserted = {
+        let tx = store.begin().await.expect("begin");
+        let other = tx.create_user(b::user()).await.expect("insert");
+        tx.update_user(
+            &user.id,
+            &UserPatch {
+                banned: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("update");
+        other
+        // `tx` dropped here.
+    };
+    assert!(
+        store.get_user(&inserted.id).await.expect("read").is_none(),
+        "dropped transaction's insert"
+    );
+    assert!(
+        !store
+            .get_user(&user.id)
+            .await
+            .expect("read")
+            .expect("user")
+            .banned,
+        "dropped transaction's update"
+    );
+
+    // Writers are not blocked by the dropped transaction.
+    let later = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        store.create_user(b::user()),
+    )
+    .await
+    .expect("a write after a dropped transaction must not hang")
+    .expect("write after drop");
+    let tx = store.begin().await.expect("begin again");
+    tx.update_user(
+        &later.id,
+        &UserPatch {
+            name: Some(Some("x".into())),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("update");
+    tx.commit().await.expect("commit after drop");
+    assert_eq!(
+        store
+            .get_user(&later.id)
+            .await
+            .expect("read")
+            .expect("user")
+            .name
+            .as_deref(),
+        Some("x")
+    );
+}
+
+/// `transaction(store, f)` commits when `f` returns `Ok` and hands back its value.
+pub async fn transaction_helper_commits_on_ok(ctx: &Ctx) {
+    let store = ctx.store();
+    let user = b::user();
+    let agent = b::agent(&user.id);
+    let (u, a) = (user.clone(), agent.clone());
+    let n = transaction(store, move |tx| {
+        Box::pin(async move {
+            tx.create_user(u).await?;
+            tx.create_agent(a).await?;
+            tx.count::<Agent>(Cond::All).await
+        })
+    })
+    .await
+    .expect("transaction");
+    assert_eq!(n, 1, "value returned by the closure");
+    assert!(store.get_user(&user.id).await.expect("read").is_some());
+    assert!(store.get_agent(&agent.id).await.expect("read").is_some());
+}
+
+/// `transaction(store, f)` rolls back every write of `f` when it fails,
+/// whether the error came from the store (a `Conflict` propagated with `?`)
+/// or from the caller, and returns that error unchanged.
+pub async fn transaction_helper_rolls_back_on_error(ctx: &Ctx) {
+    let store = ctx.store();
+    let first = b::user();
+    let clash = User {
+        email: first.email.clone(),
+        ..b::user()
+    };
+    let (f, c) = (first.clone(), clash.clone());
+    let result: Result<(), StoreError> = transaction(store, move |tx| {
+        Box::pin(async move {
+            tx.create_user(f).await?;
+            tx.create_user(c).await?;
+            Ok(())
+        })
+    })
+    .await;
+    expect_err(
+        result,
+        Kind::Conflict,
+        "duplicate email inside transaction()",
+    );
+    assert!(
+        store.get_user(&first.id).await.expect("read").is_none(),
+        "first insert rolled back"
+    );
+
+    let other = b::user();
+    let o = other.clone();
+    let result: Result<u64, StoreError> = transaction(store, move |tx| {
+        Box::pin(async move {
+            tx.create_user(o).await?;
+            Err(StoreError::invalid_input(
+                "caller.field",
+                "the caller changed its mind",
+            ))
+        })
+    })
+    .await;
+    let err = expect_err(
+        result,
+        Kind::InvalidInput,
+        "caller error inside transaction()",
+    );
+    assert!(
+        err.to_string().contains("changed its mind"),
+        "the caller's error comes back unchanged: {err}"
+    );
+    assert!(
+        store.get_user(&other.id).await.expect("read").is_none(),
+        "rolled back on the caller's error"
+    );
+}
+
+/// A panic inside `transaction(store, f)` unwinds through the transaction
+/// object, which rolls back on drop; the store stays writable.
+pub async fn transaction_helper_rolls_back_on_panic(ctx: &Ctx) {
+    let store: Arc<dyn KavachStore> = ctx.store.clone();
+    let user = b::user();
+    let u = user.clone();
+    let task = tokio::spawn(async move {
+        let store = store;
+        transaction(store.as_ref(), move |tx| {
+            Box::pin(async move {
+                tx.create_user(u).await?;
+                if tx.count::<User>(Cond::All).await? > 0 {
+                    panic!("deliberate panic inside a transaction (expected by this case)");
+                }
+                Ok(())
+            })
+        })
+        .await
+    });
+    let joined = task.await;
+    assert!(joined.is_err_and(|e| e.is_panic()), "the task panicked");
+    assert!(
+        ctx.store()
+            .get_user(&user.id)
+            .await
+            .expect("read")
+            .is_none(),
+        "panicking transaction rolled back"
+    );
+    tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        ctx.store().create_user(b::user()),
+    )
+    .await
+    .expect("a write after a panicked transaction must not hang")
+    .expect("write after panic");
+}
+
+/// Readers outside an open transaction (same task or another task) never
+/// see its inserts, updates, deletes, increments or bulk inserts, through
+/// key lookups, secondary-index lookups, filtered lists, counts or pages;
+/// after `commit` they see all of them.
+pub async fn reader_outside_never_sees_uncommitted_writes(ctx: &Ctx) {
+    let store = ctx.store();
+    let (user, agent) = b::seed_user_agent(store).await;
+    let session = store
+        .create_session(b::session(&user.id))
+        .await
+        .expect("session");
+    let users_before = count_all(store, User::table_def()).await;
+
+    let tx = store.begin().await.expect("begin");
+    let new_user = tx.create_user(b::user()).await.expect("insert user");
+    let new_agent = tx
+        .create_agent(b::agent(&new_user.id))
+        .await
+        .expect("insert agent");
+    tx.update_user(
+        &user.id,
+        &UserPatch {
+            name: Some(Some("renamed".into())),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("update");
+    tx.update_agent(
+        &agent.id,
+        &AgentPatch {
+            status: Some(AgentStatus::Revoked),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("update agent");
+    tx.delete_session(&session.id).await.expect("delete");
+    tx.increment_rate_limit(&agent.id, "tool:x", at(0))
+        .await
+        .expect("increment");
+    tx.create_audit_logs(&[
+        b::audit(&agent.id, &user.id, 1),
+        b::audit(&agent.id, &user.id, 2),
+    ])
+    .await
+    .expect("bulk");
+
+    let check_unchanged = |store: Arc<dyn KavachStore>| {
+        let (user, agent, session, new_user, new_agent) = (
+            user.clone(),
+            agent.clone(),
+            session.clone(),
+            new_user.clone(),
+            new_agent.clone(),
+        );
+        async move {
+            let s = store.as_ref();
+            assert!(
+                s.get_user(&new_user.id).await.expect("get").is_none(),
+                "uncommitted insert by key"
+            );
+            assert!(
+                s.find_user_by_email(&new_user.email)
+                    .await
+                    .expect("by email")
+                    .is_none(),
+                "uncommitted insert by unique"
+            );
+            assert!(
+                s.find_agent_by_token_hash(&new_agent.token_hash)
+                    .await
+                    .expect("by hash")
+                    .is_none(),
+                "by index"
+            );
+            assert_eq!(
+                s.get_user(&user.id).await.expect("get").expect("user").name,
+                None,
+                "uncommitted update"
+            );
+            let listed = s
+                .list_agents(&AgentFilter {
+                    status: Some(AgentStatus::Active),
+                    ..Default::default()
+                })
+                .await;
+            assert_eq!(
+                listed.expect("list").len(),
+                1,
+                "uncommitted status change in a filtered list"
+            );
+            assert!(
+                s.get_session(&session.id).await.expect("get").is_some(),
+                "uncommitted delete"
+            );
+            assert!(
+                s.get_rate_limit(&agent.id, "tool:x", at(0))
+                    .await
+                    .expect("get")
+                    .is_none(),
+                "uncommitted upsert"
+            );
+            assert_eq!(
+                s.count_audit_logs(&AuditFilter::default())
+                    .await
+                    .expect("count"),
+                0,
+                "uncommitted bulk insert"
+            );
+            let page = s
+                .list_audit_logs(&AuditFilter::default(), &PageRequest::first(10))
+                .await
+                .expect("page");
+            assert!(page.items.is_empty(), "uncommitted rows in a page");
+            assert_eq!(
+                count_all(s, User::table_def()).await,
+                users_before,
+                "uncommitted insert in a count"
+            );
+        }
+    };
+    check_unchanged(ctx.store.clone()).await;
+    tokio::spawn(check_unchanged(ctx.store.clone()))
+        .await
+        .expect("reader task");
+
+    tx.commit().await.expect("commit");
+    assert!(store.get_user(&new_user.id).await.expect("get").is_some());
+    assert!(
+        store
+            .find_agent_by_token_hash(&new_agent.token_hash)
+            .await
+            .expect("by hash")
+            .is_some()
+    );
+    assert_eq!(
+        store
+            .get_user(&user.id)
+            .await
+            .expect("get")
+            .expect("user")
+            .name
+            .as_deref(),
+        Some("renamed")
+    );
+    assert_eq!(
+        store
+            .get_agent(&agent.id)
+            .await
+            .expect("get")
+            .expect("agent")
+            .status,
+        AgentStatus::Revoked
+    );
+    assert!(store.get_session(&session.id).await.expect("get").is_none());
+    assert_eq!(
+        store
+            .get_rate_limit(&agent.id, "tool:x", at(0))
+            .await
+            .expect("get")
+            .map(|r| r.count),
+        Some(1)
+    );
+    assert_eq!(
+        store
+            .count_audit_logs(&AuditFilter::default())
+            .await
+            .expect("count"),
+        2
+    );
+}
+
+/// A nested transaction's committed writes become part of the outer one:
+/// visible to it, invisible outside until the outer commits.
+pub async fn nested_transaction_commit_joins_outer(ctx: &Ctx) {
+    let store = ctx.store();
+    let outer = store.begin().await.expect("begin");
+    let a = outer.create_user(b::user()).await.expect("outer insert");
+    let inner = outer.begin().await.expect("savepoint");
+    let c = inner.create_user(b::user()).await.expect("inner insert");
+    assert!(
+        inner.get_user(&a.id).await.expect("read").is_some(),
+        "inner sees the outer's writes"
+    );
+    inner.commit().await.expect("release savepoint");
+    assert!(
+        outer.get_user(&c.id).await.expect("read").is_some(),
+        "outer sees the committed inner write"
+    );
+    assert!(
+        store.get_user(&c.id).await.expect("read").is_none(),
+        "not visible outside before the outer commits"
+    );
+    outer.commit().await.expect("commit");
+    assert!(store.get_user(&a.id).await.expect("read").is_some());
+    assert!(store.get_user(&c.id).await.expect("read").is_some());
+}
+
+/// Rolling back (or dropping) a nested transaction undoes only its own
+/// writes; the outer transaction keeps its own and can still commit.
+pub async fn nested_transaction_rollback_undoes_only_inner(ctx: &Ctx) {
+    let store = ctx.store();
+    let outer = store.begin().await.expect("begin");
+    let a = outer.create_user(b::user()).await.expect("outer insert");
+
+    let inner = outer.begin().await.expect("savepoint");
+    let c = inner.create_user(b::user()).await.expect("inner insert");
+    inner
+        .update_user(
+            &a.id,
+            &UserPatch {
+                name: Some(Some("inner".into())),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("update");
+    inner.rollback().await.expect("rollback to savepoint");
+    assert!(
+        outer.get_user(&c.id).await.expect("read").is_none(),
+        "inner insert undone"
+    );
+    assert_eq!(
+        outer.get_user(&a.id).await.expect("read").expect("a").name,
+        None,
+        "inner update undone"
+    );
+
+    let d = {
+        let dropped = outer.begin().await.expect("savepoint");
+        dropped.create_user(b::user()).await.expect("insert")
+    };
+    assert!(
+        outer.get_user(&d.id).await.expect("read").is_none(),
+        "dropped nested transaction undone"
+    );
+
+    let e = outer.create_user(b::user()).await.expect("outer continues");
+    outer.commit().await.expect("commit");
+    assert!(store.get_user(&a.id).await.expect("read").is_some());
+    assert!(store.get_user(&e.id).await.expect("read").is_some());
+    assert!(store.get_user(&c.id).await.expect("read").is_none());
+    assert!(store.get_user(&d.id).await.expect("read").is_none());
+}
+
+/// Rolling back the outer transaction undoes what nested transactions
+/// committed into it, at any depth.
+pub async fn outer_rollback_undoes_committed_inner(ctx: &Ctx) {
+    let store = ctx.store();
+    let outer = store.begin().await.expect("begin");
+    let a = outer.create_user(b::user()).await.expect("insert");
+    let middle = outer.begin().await.expect("savepoint 1");
+    let m = middle.create_user(b::user()).await.expect("insert");
+    let inner = middle.begin().await.expect("savepoint 2");
+    let i = inner.create_user(b::user()).await.expect("insert");
+    inner.commit().await.expect("release 2");
+    assert!(middle.get_user(&i.id).await.expect("read").is_some());
+    middle.commit().await.expect("release 1");
+    assert!(outer.get_user(&i.id).await.expect("read").is_some());
+    outer.rollback().await.expect("rollback");
+    for id in [&a.id, &m.id, &i.id] {
+        assert!(
+            store.get_user(id).await.expect("read").is_none(),
+            "{id} survived the outer rollback"
+        );
+    }
+
+    // Rolling back a middle level undoes the committed innermost level too.
+    let outer = store.begin().await.expect("begin");
+    let middle = outer.begin().await.expect("savepoint 1");
+    let inner = middle.begin().await.expect("savepoint 2");
+    let deep = inner.create_user(b::user()).await.expect("insert");
+    inner.commit().await.expect("release 2");
+    middle.rollback().await.expect("rollback 1");
+    assert!(
+        outer.get_user(&deep.id).await.expect("read").is_none(),
+        "middle rollback undoes the committed inner level"
+    );
+    outer.commit().await.expect("commit");
+    assert!(store.get_user(&deep.id).await.expect("read").is_none());
+}
+
+/// A failed statement inside a nested transaction (a `Conflict`) is undone
+/// by rolling that nested transaction back; the outer one carries on and
+/// commits (the savepoint pattern; on PostgreSQL a failed statement would
+/// otherwise poison the whole transaction).
+pub async fn nested_transaction_recovers_from_failed_statement(ctx: &Ctx) {
+    let store = ctx.store();
+    let outer = store.begin().await.expect("begin");
+    let a = outer.create_user(b::user()).await.expect("insert");
+    let inner = outer.begin().await.expect("savepoint");
+    let half = inner
+        .create_user(b::user())
+        .await
+        .expect("insert before the failure");
+    let clash = User {
+        email: a.email.clone(),
+        ..b::user()
+    };
+    expect_err(
+        inner.create_user(clash.clone()).await,
+        Kind::Conflict,
+        "duplicate email in a nested transaction",
+    );
+    inner
+        .rollback()
+        .await
+        .expect("rollback to savepoint after the failure");
+    let later = outer
+        .create_user(b::user())
+        .await
+        .expect("outer continues after the failed nested transaction");
+
+    // The same through the helper, nested in the outer transaction.
+    let clash2 = User {
+        email: later.email.clone(),
+        ..b::user()
+    };
+    let result: Result<(), StoreError> = transaction(outer.as_ref(), move |tx| {
+        Box::pin(async move {
+            tx.create_user(clash2).await?;
+            Ok(())
+        })
+    })
+    .await;
+    expect_err(
+        result,
+        Kind::Conflict,
+        "duplicate email through transaction() on a transaction",
+    );
+    let last = outer
+        .create_user(b::user())
+        .await
+        .expect("outer continues again");
+    outer.commit().await.expect("commit");
+
+    for (id, present) in [
+        (&a.id, true),
+        (&later.id, true),
+        (&last.id, true),
+        (&half.id, false),
+        (&clash.id, false),
+    ] {
+        assert_eq!(
+            store.get_user(id).await.expect("read").is_some(),
+            present,
+            "user {id}"
+        );
+    }
+}
+
+/// Every domain operation works on a transaction object, including the
+/// composite ones that open their own (nested) transaction; they all commit
+/// or roll back with the outer transaction.
+pub async fn domain_operations_run_inside_a_transaction(ctx: &Ctx) {
+    let store = ctx.store();
+    for commit in [false, true] {
+        let tx = store.begin().await.expect("begin");
+        let t: &dyn Transaction = tx.as_ref();
+        let user = t.create_user(b::user()).await.expect("create_user");
+        let agent = t
+            .create_agent(b::agent(&user.id))
+            .await
+            .expect("create_agent");
+        let composite_agent = b::agent(&user.id);
+        let composite = t
+            .create_agent_with_permissions(
+                composite_agent.clone(),
+                &[b::permission(&composite_agent.id)],
+            )
+            .await
+            .expect("create_agent_with_permissions in a transaction");
+        t.create_permission(b::permission(&agent.id))
+            .await
+            .expect("create_permission");
+        for expected in 1..=3 {
+            assert_eq!(
+                t.increment_rate_limit(&agent.id, "tool:x", at(0))
+                    .await
+                    .expect("increment"),
+                expected
+            );
+        }
+        t.create_audit_logs(&[
+            b::audit(&agent.id, &user.id, 1),
+            b::audit(&agent.id, &user.id, 2),
+        ])
+        .await
+        .expect("audit");
+        let page = t
+            .list_audit_logs(
+                &AuditFilter::agent(agent.id.clone()),
+                &PageRequest::first(1),
+            )
+            .await
+            .expect("page");
+        assert!(page.next.is_some(), "pages work inside a transaction");
+        assert_eq!(
+            t.count_agents(&AgentFilter::owner(user.id.clone()))
+                .await
+                .expect("count"),
+            2
+        );
+        let revoked = t
+            .revoke_agent(&composite.id, at(5))
+            .await
+            .expect("revoke_agent in a transaction");
+        assert_eq!(revoked.status, AgentStatus::Revoked);
+        // A composite that fails (its member names no organization) is undone
+        // as a whole; the outer transaction carries on.
+        let org = b::organization(&user.id);
+        let failed = t
+            .create_organization_with_owner(
+                org.clone(),
+                b::org_member(&uid("noorg"), &user.id, "owner"),
+                &[],
+            )
+            .await;
+        expect_err(
+            failed,
+            Kind::Reference,
+            "create_organization_with_owner with a member of no organization",
+        );
+        assert!(
+            t.get_organization(&org.id).await.expect("read").is_none(),
+            "failed composite undone inside the transaction"
+        );
+        let token = t
+            .create_one_time_token(b::one_time_token(&user.id, TokenPurpose::EmailVerify))
+            .await
+            .expect("token");
+        assert!(
+            t.consume_one_time_token(&token.token_hash, None, b::now_valid())
+                .await
+                .expect("consume")
+                .is_some()
+        );
+        assert!(
+            t.consume_one_time_token(&token.token_hash, None, b::now_valid())
+                .await
+                .expect("consume")
+                .is_none()
+        );
+        let report = t
+            .delete_agent_cascade(&agent.id)
+            .await
+            .expect("delete_agent_cascade in a transaction");
+        assert_eq!(report.count(Permission::TABLE), 1);
+        assert_eq!(report.count(AuditLog::TABLE), 2);
+        assert!(
+            store.get_user(&user.id).await.expect("outside").is_none(),
+            "nothing visible outside yet"
+        );
+        if commit {
+            tx.commit().await.expect("commit");
+        } else {
+            tx.rollback().await.expect("rollback");
+        }
+        assert_eq!(
+            store.get_user(&user.id).await.expect("read").is_some(),
+            commit,
+            "user after commit={commit}"
+        );
+        let kept = store.get_agent(&composite.id).await.expect("read");
+        assert_eq!(
+            kept.as_ref().map(|a| a.status.clone()),
+            commit.then_some(AgentStatus::Revoked)
+        );
+        assert_eq!(
+            store
+                .list_permissions_by_agent(&composite.id)
+                .await
+                .expect("perms")
+                .len(),
+            usize::from(commit)
+        );
+        assert!(
+            store.get_agent(&agent.id).await.expect("read").is_none(),
+            "cascaded away or rolled back"
+        );
+        assert_eq!(
+            store
+                .find_one_time_token(&token.token_hash)
+                .await
+                .expect("read")
+                .map(|t| t.used),
+            commit.then_some(true)
+        );
+    }
+}
+
+/// The core's multi-step operations are all-or-nothing: when a later step
+/// fails, the earlier steps are undone and the error is the step's.
+pub async fn multi_step_operations_are_all_or_nothing(ctx: &Ctx) {
+    let store = ctx.store();
+    let (user, agent) = b::seed_user_agent(store).await;
+
+    // Agent plus permissions: a duplicate permission id leaves no agent.
+    let new_agent = b::agent(&user.id);
+    let p = b::permission(&new_agent.id);
+    let err = store
+        .create_agent_with_permissions(new_agent.clone(), &[p.clone(), p.clone()])
+        .await;
+    expect_err(
+        err,
+        Kind::Conflict,
+        "create_agent_with_permissions with a duplicate permission id",
+    );
+    assert!(
+        store
+            .get_agent(&new_agent.id)
+            .await
+            .expect("read")
+            .is_none(),
+        "agent rolled back"
+    );
+    assert!(store.get_permission(&p.id).await.expect("read").is_none());
+    // A permission of a missing agent: Reference, no agent either.
+    let other = b::agent(&user.id);
+    let stray = b::permission(&uid("ghost"));
+    let err = store
+        .create_agent_with_permissions(other.clone(), &[stray])
+        .await;
+    expect_err(
+        err,
+        Kind::Reference,
+        "create_agent_with_permissions with a permission of a missing agent",
+    );
+    assert!(store.get_agent(&other.id).await.expect("read").is_none());
+
+    // Replacing permissions: the old set survives a failed replacement.
+    let old = b::permission(&agent.id);
+    store
+        .create_permission(old.clone())
+        .await
+        .expect("permission");
+    let dup = b::permission(&agent.id);
+    let err = store
+        .replace_agent_permissions(&agent.id, &[dup.clone(), dup])
+        .await;
+    expect_err(
+        err,
+        Kind::Conflict,
+        "replace_agent_permissions with a duplicate id",
+    );
+    let kept = store
+        .list_permissions_by_agent(&agent.id)
+        .await
+        .expect("read");
+    assert_eq!(
+        kept.iter().map(|p| p.id.clone()).collect::<Vec<_>>(),
+        vec![old.id.clone()],
+        "old permissions kept"
+    );
+
+    // Organization, owner membership and roles.
+    let org = b::organization(&user.id);
+    let owner = b::org_member(&org.id, &user.id, "owner");
+    let err = store
+        .create_organization_with_owner(
+            org.clone(),
+            owner.clone(),
+            &[b::org_role(&org.id, "admin"), b::org_role(&org.id, "admin")],
+        )
+        .await;
+    expect_err(
+        err,
+        Kind::Conflict,
+        "create_organization_with_owner with a duplicate role name",
+    );
+    assert!(
+        store
+            .get_organization(&org.id)
+            .await
+            .expect("read")
+            .is_none(),
+        "organization rolled back"
+    );
+    assert!(
+        store
+            .get_org_member(&org.id, &user.id)
+            .await
+            .expect("read")
+            .is_none(),
+        "membership rolled back"
+    );
+
+    // Ephemeral session: agent, permissions, session.
+    let existing = b::seed_ephemeral(store, &user.id, Some(3)).await;
+    let eph_agent = b::ephemeral_agent(&user.id);
+    let eph_perm = b::permission(&eph_agent.id);
+    let eph_session = EphemeralSession {
+        token_hash: existing.token_hash.clone(),
+        ..b::ephemeral_session(&eph_agent, Some(3))
+    };
+    let err = store
+        .create_ephemeral_session(eph_agent.clone(), &[eph_perm.clone()], eph_session.clone())
+        .await;
+    expect_err(
+        err,
+        Kind::Conflict,
+        "create_ephemeral_session with a duplicate token hash",
+    );
+    assert!(
+        store
+            .get_agent(&eph_agent.id)
+            .await
+            .expect("read")
+            .is_none(),
+        "ephemeral agent rolled back"
+    );
+    assert!(
+        store
+            .get_permission(&eph_perm.id)
+            .await
+            .expect("read")
+            .is_none(),
+        "ephemeral permission rolled back"
+    );
+    assert!(
+        store
+            .get_ephemeral_session(&eph_session.id)
+            .await
+            .expect("read")
+            .is_none()
+    );
+
+    // Sign-up: user and username account.
+    let taken = store
+        .create_username_account(b::username_account(&user.id, &uid("taken")))
+        .await
+        .expect("account");
+    let newcomer = b::user();
+    let err = store
+        .sign_up_with_username(
+            newcomer.clone(),
+            b::username_account(&newcomer.id, &taken.username),
+        )
+        .await;
+    expect_err(
+        err,
+        Kind::Conflict,
+        "sign_up_with_username with a taken username",
+    );
+    assert!(
+        store.get_user(&newcomer.id).await.expect("read").is_none(),
+        "user rolled back"
+    );
+
+    // API key rotation: the old key survives a failed rotation.
+    let key = store
+        .create_api_key(b::api_key(&user.id))
+        .await
+        .expect("key");
+    let other_key = store
+        .create_api_key(b::api_key(&user.id))
+        .await
+        .expect("key");
+    let err = store
+        .rotate_api_key(
+            &key.id,
+            ApiKey {
+                key_hash: other_key.key_hash.clone(),
+                ..b::api_key(&user.id)
+            },
+        )
+        .await;
+    expect_err(err, Kind::Conflict, "rotate_api_key to a duplicate hash");
+    assert!(
+        store.get_api_key(&key.id).await.expect("read").is_some(),
+        "old key kept"
+    );
+    let err = store
+        .rotate_api_key(&uid("missing"), b::api_key(&user.id))
+        .await;
+    expect_err(err, Kind::NotFound, "rotate_api_key of a missing key");
+
+    // Email code replacement: the previous code survives a failed replacement.
+    let email = format!("{}@example.com", uid("otp"));
+    let first = store
+        .replace_email_otp(b::email_otp(&email))
+        .await
+        .expect("otp");
+    let elsewhere = store
+        .replace_email_otp(b::email_otp("someone@example.com"))
+        .await
+        .expect("otp");
+    let err = store
+        .replace_email_otp(EmailOtp {
+            id: elsewhere.id.clone(),
+            ..b::email_otp(&email)
+        })
+        .await;
+    expect_err(err, Kind::Conflict, "replace_email_otp with a duplicate id");
+    let current = store
+        .find_email_otp(&email, b::now_valid())
+        .await
+        .expect("read");
+    assert_eq!(
+        current.map(|o| o.id),
+        Some(first.id.clone()),
+        "previous code kept"
+    );
+    let phone = store
+        .replace_phone_verification(b::phone_verification("+15550001"))
+        .await
+        .expect("phone");
+    let other_phone = store
+        .replace_phone_verification(b::phone_verification("+15550002"))
+        .await
+        .expect("phone");
+    let err = store
+        .replace_phone_verification(PhoneVerification {
+            id: other_phone.id.clone(),
+            ..b::phone_verification("+15550001")
+        })
+        .await;
+    expect_err(
+        err,
+        Kind::Conflict,
+        "replace_phone_verification with a duplicate id",
+    );
+    let current = store
+        .find_phone_verification("+15550001", b::now_valid())
+        .await
+        .expect("read");
+    assert_eq!(
+        current.map(|p| p.id),
+        Some(phone.id.clone()),
+        "previous phone code kept"
+    );
+
+    // Accepting an invitation for a user who is already a member.
+    let org = b::seed_org(store, &user.id).await;
+    let member = b::seed_user(store).await;
+    store
+        .add_org_member(b::org_member(&org.id, &member.id, "member"))
+        .await
+        .expect("member");
+    let invitation = store
+        .create_org_invitation(b::org_invitation(&org.id, &user.id, &member.email))
+        .await
+        .expect("invite");
+    let err = store
+        .accept_org_invitation(
+            &invitation.id,
+            b::org_member(&org.id, &member.id, "admin"),
+            b::now_valid(),
+        )
+        .await;
+    expect_err(
+        err,
+        Kind::Conflict,
+        "accept_org_invitation for an existing member",
+    );
+    let still = store
+        .get_org_invitation(&invitation.id)
+        .await
+        .expect("read")
+        .expect("invitation");
+    assert_eq!(
+        still.status,
+        InvitationStatus::Pending,
+        "invitation still pending"
+    );
+
+    // Session refresh into an id that exists: the old session survives.
+    let old = store
+        .create_session(b::session(&user.id))
+        .await
+        .expect("session");
+    let occupied = store
+        .create_session(b::session(&user.id))
+        .await
+        .expect("session");
+    let err = store
+        .refresh_session(
+            &old.id,
+            Session {
+                id: occupied.id.clone(),
+                ..b::session(&user.id)
+            },
+        )
+        .await;
+    expect_err(err, Kind::Conflict, "refresh_session into an existing id");
+    assert!(
+        store.get_session(&old.id).await.expect("read").is_some(),
+        "old session kept"
+    );
+
+    // Deleting a missing organization first deletes its children by org id;
+    // the final NotFound must undo those deletes.
+    let ghost = uid("ghostorg");
+    let sso = store
+        .create_sso_connection(b::sso_connection(
+            &ghost,
+            &format!("{}.example.com", uid("d")),
+        ))
+        .await
+        .expect("sso");
+    let err = store.delete_organization_cascade(&ghost).await;
+    expect_err(
+        err,
+        Kind::NotFound,
+        "delete_organization_cascade of a missing organization",
+    );
+    assert!(
+        store
+            .get_sso_connection(&sso.id)
+            .await
+            .expect("read")
+            .is_some(),
+        "children deletes rolled back"
+    );
+}
