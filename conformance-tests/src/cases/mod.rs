@@ -14,6 +14,7 @@ pub mod transactions;
 pub mod builders;
 pub mod users;
 pub mod agents;
+pub mod activity;
 // --- end domain operations modules ---
 
 /// Calls `$callback!($backend, $factory; module::case, …)` with every case of
@@ -74,6 +75,17 @@ macro_rules! for_each_case {
             agents::agent_card_operations,
             agents::agent_did_operations,
             agents::trust_score_operations,
+            activity::audit_log_write_count_and_retention,
+            activity::rate_limit_counters,
+            activity::delegation_lookups_and_listings,
+            activity::delegation_revoke_follows_the_chain,
+            activity::delegation_update_delete_and_purge,
+            activity::budget_policy_operations,
+            activity::cost_event_operations,
+            activity::approval_listings,
+            activity::approval_resolve_is_compare_and_set,
+            activity::approval_expire_and_purge,
+            activity::mcp_server_operations,
             // --- end domain operations ---
         );
     };
