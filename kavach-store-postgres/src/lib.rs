@@ -371,6 +371,12 @@ impl PgStore {
 
     /// Connects with `options` (pool size, timeouts, schema, migrations).
     pub async fn connect_with(url: &str, options: PgStoreOptions) -> Result<PgStore> {
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(StoreError::invalid_input(
+                "url",
+                "expected a postgres:// or postgresql:// URL",
+            ));
+        }
         // The parse error may quote the URL; do not pass it on.
         let connect: PgConnectOptions = url
             .parse()
