@@ -5,6 +5,7 @@
 pub mod tables;
 
 // --- behaviour tiers: pagination, transactions, concurrency, errors, expiry ---
+pub mod concurrency;
 pub mod pagination;
 pub mod support;
 pub mod transactions;
@@ -15,6 +16,7 @@ pub mod builders;
 pub mod users;
 pub mod agents;
 pub mod activity;
+pub mod sessions;
 // --- end domain operations modules ---
 
 /// Calls `$callback!($backend, $factory; module::case, …)` with every case of
@@ -52,6 +54,25 @@ macro_rules! for_each_case {
             transactions::nested_transaction_recovers_from_failed_statement,
             transactions::domain_operations_run_inside_a_transaction,
             transactions::multi_step_operations_are_all_or_nothing,
+            concurrency::concurrent_rate_limit_increments_lose_nothing,
+            concurrency::concurrent_duplicate_inserts_conflict_for_all_but_one,
+            concurrency::concurrent_one_time_token_consumed_once,
+            concurrency::concurrent_jwt_refresh_token_consumed_once,
+            concurrency::concurrent_rotating_refresh_token_consumed_once,
+            concurrency::concurrent_magic_link_consumed_once,
+            concurrency::concurrent_oidc_auth_code_consumed_once,
+            concurrency::concurrent_oidc_refresh_token_consumed_once,
+            concurrency::concurrent_oauth_authorization_code_consumed_once,
+            concurrency::concurrent_oauth_refresh_token_consumed_once,
+            concurrency::concurrent_oauth_state_consumed_once,
+            concurrency::concurrent_passkey_challenge_consumed_once,
+            concurrency::concurrent_passkey_counter_advances_once,
+            concurrency::concurrent_session_refresh_wins_once,
+            concurrency::concurrent_otp_attempts_are_bounded,
+            concurrency::concurrent_approve_and_deny_have_one_winner,
+            concurrency::concurrent_invitation_acceptance_has_one_winner,
+            concurrency::concurrent_ephemeral_actions_respect_the_limit,
+            concurrency::concurrent_trust_score_upserts_never_fail,
             // --- end behaviour tiers ---
             // --- domain operations ---
             users::user_lookups_find_the_stored_row,
@@ -86,6 +107,18 @@ macro_rules! for_each_case {
             activity::approval_resolve_is_compare_and_set,
             activity::approval_expire_and_purge,
             activity::mcp_server_operations,
+            sessions::session_lookups_and_listing,
+            sessions::session_validate_drops_expired,
+            sessions::session_update_and_refresh,
+            sessions::session_deletes,
+            sessions::jwt_refresh_token_operations,
+            sessions::refresh_token_consume_and_reuse,
+            sessions::refresh_token_expiry_outcomes,
+            sessions::refresh_token_family_revoke_and_purge,
+            sessions::ephemeral_session_create_and_lookups,
+            sessions::ephemeral_consume_counts_actions,
+            sessions::ephemeral_consume_refuses_expired_and_revoked,
+            sessions::ephemeral_expire_and_purge,
             // --- end domain operations ---
         );
     };
