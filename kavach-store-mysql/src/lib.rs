@@ -88,6 +88,11 @@ pub struct MySqlOptions {
     /// Retries of an internal transaction (returning update/delete, upsert,
     /// chunked insert) that lost a deadlock. Default 8.
     pub deadlock_retries: u32,
+    /// How long an idle connection above `min_connections` stays open.
+    /// Default 60 s. (With the driver's default of zero, every connection
+    /// above the minimum is closed when it is returned: a reconnect, and
+    /// re-preparing every statement, per operation.)
+    pub idle_timeout: Duration,
 }
 
 impl Default for MySqlOptions {
@@ -99,6 +104,7 @@ impl Default for MySqlOptions {
             statement_cache_size: 256,
             migration_lock_timeout: Duration::from_secs(60),
             deadlock_retries: 8,
+            idle_timeout: Duration::from_secs(60),
         }
     }
 }
@@ -127,6 +133,11 @@ impl MySqlOptions {
     /// Sets [`MySqlOptions::migration_lock_timeout`].
     pub fn migration_lock_timeout(mut self, timeout: Duration) -> Self {
         self.migration_lock_timeout = timeout;
+        self
+    }
+    /// Sets [`MySqlOptions::idle_timeout`].
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = timeout;
         self
     }
     /// Sets [`MySqlOptions::deadlock_retries`].
@@ -241,6 +252,9 @@ impl MySqlStore {
             .pool_opts(
                 PoolOpts::default()
                     .with_reset_connection(false)
+                    .with_inactive_connection_ttl(
+                        options.idle_timeout.max(Duration::from_millis(1)),
+                    )
                     .with_constraints(constraints),
             ))
     }
@@ -248,8 +262,9 @@ impl MySqlStore {
     /// A store over an existing pool. The pool must be built with
     /// `client_found_rows(true)` (else update counts would be changed rows,
     /// not matched ones); [`MySqlStore::opts_builder`] gives the recommended
-    /// settings. A pool that resets connections on checkout works but
-    /// re-prepares every statement.
+    /// settings. A pool that resets connections on checkout, or closes them
+    /// when returned (the driver's default `inactive_connection_ttl` of zero
+    /// with `min` below the load), works but re-prepares every statement.
     pub async fn from_pool(pool: Pool, options: MySqlOptions) -> Result<MySqlStore> {
         let conn = pool.get_conn().await.map_err(map_general)?;
         if !conn.opts().client_found_rows() {

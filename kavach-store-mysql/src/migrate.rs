@@ -10,7 +10,7 @@ use mysql_async::prelude::Queryable;
 use sha2::{Digest, Sha256};
 
 use crate::error::map_general;
-use crate::row::Meta;
+use crate::row::{ColumnFacts, Meta};
 
 /// One migration: a version, a name and SQL statements separated by `;` at
 /// the end of a line. Every statement is idempotent (`IF NOT EXISTS`), because
@@ -164,7 +164,7 @@ async fn apply(conn: &mut mysql_async::Conn) -> Result<MigrationReport> {
 /// Reads the physical facts (column lengths, hashed columns) of the database.
 pub(crate) async fn load_meta(pool: &Pool) -> Result<Meta> {
     let mut conn = pool.get_conn().await.map_err(map_general)?;
-    let rows: Vec<(String, String, String, Option<u64>, Option<u64>)> = conn
+    let rows: Vec<ColumnFacts> = conn
         .query(
             "SELECT TABLE_NAME, COLUMN_NAME, DATA_TYPE, CHARACTER_MAXIMUM_LENGTH, CHARACTER_OCTET_LENGTH \
              FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME LIKE 'kavach!_%' ESCAPE '!'",

@@ -27,6 +27,10 @@ pub(crate) enum Limit {
     Bytes(u64),
 }
 
+/// One row of `information_schema.COLUMNS`: table, column, data type,
+/// character maximum length, octet length.
+pub(crate) type ColumnFacts = (String, String, String, Option<u64>, Option<u64>);
+
 /// What the store knows about the physical columns of one table.
 #[derive(Debug, Default)]
 pub(crate) struct TableMeta {
@@ -43,9 +47,7 @@ pub(crate) struct Meta {
 impl Meta {
     /// Builds the facts from `information_schema.COLUMNS` rows:
     /// `(table, column, data_type, character_maximum_length, character_octet_length)`.
-    pub(crate) fn from_columns(
-        rows: Vec<(String, String, String, Option<u64>, Option<u64>)>,
-    ) -> Meta {
+    pub(crate) fn from_columns(rows: Vec<ColumnFacts>) -> Meta {
         let mut meta = Meta::default();
         let mut names: HashMap<String, HashSet<String>> = HashMap::new();
         for (table, column, data_type, chars, octets) in rows {
