@@ -17,6 +17,7 @@ pub mod users;
 pub mod agents;
 pub mod activity;
 pub mod sessions;
+pub mod oauth;
 // --- end domain operations modules ---
 
 /// Calls `$callback!($backend, $factory; module::case, …)` with every case of
@@ -119,6 +120,16 @@ macro_rules! for_each_case {
             sessions::ephemeral_consume_counts_actions,
             sessions::ephemeral_consume_refuses_expired_and_revoked,
             sessions::ephemeral_expire_and_purge,
+            oauth::oauth_client_operations,
+            oauth::oauth_access_token_lookups_and_revoke,
+            oauth::oauth_refresh_token_consume,
+            oauth::oauth_access_token_purge,
+            oauth::oauth_authorization_code_lifecycle,
+            oauth::oauth_account_operations,
+            oauth::oauth_state_consume_and_purge,
+            oauth::oidc_client_operations,
+            oauth::oidc_auth_code_operations,
+            oauth::oidc_refresh_token_operations,
             // --- end domain operations ---
         );
     };

@@ -1,0 +1,954 @@
+//! Domain operations: the MCP OAuth authorization server (`OAuthStore`),
+//! social-login accounts and states (`OAuthAccountStore`) and the OIDC
+//! provider (`OidcStore`).
+
+use kavach_store_core::prelude::*;
+use serde_json::json;
+
+use super::builders::{
+    self as b, assert_conflict, assert_not_found, assert_reference, assert_same, keys, keys_of,
+};
+use crate::Ctx;
+use crate::fixtures::instant;
+
+/// OAuth clients are addressed by their public `client_id` (find, update,
+/// delete) and by row id (`get_oauth_client`); a duplicate `client_id` is
+/// a `Conflict`, deleting a client with tokens a `Reference` error.
+pub async fn oauth_client_operations(ctx: &Ctx) {
+    let s = ctx.store();
+    let u = b::seed_user(s).await;
+    let c = s
+        .create_oauth_client(b::oauth_client())
+        .await
+        .expect("create");
+    let public = s
+        .create_oauth_client(OAuthClient {
+            client_secret: None,
+            r#type: OAuthClientType::Public,
+            token_endpoint_auth_method: "none".into(),
+            ..b::oauth_client()
+        })
+        .await
+        .unwrap();
+    assert_conflict(
+        s.create_oauth_client(OAuthClient {
+            client_id: c.client_id.clone(),
+            ..b::oauth_client()
+        })
+        .await,
+    );
+
+    assert_same(
+        ctx,
+        &s.find_oauth_client_by_client_id(&c.client_id)
+            .await
+            .unwrap()
+            .expect("by client_id"),
+        &c,
+    );
+    assert_same(
+        ctx,
+        &s.get_oauth_client(&public.id)
+            .await
+            .unwrap()
+            .expect("by id"),
+        &public,
+    );
+    assert!(
+        s.find_oauth_client_by_client_id(&c.id)
+            .await
+            .unwrap()
+            .is_none(),
+        "the row id is not a client_id"
+    );
+    assert!(
+        s.get_oauth_client(&c.client_id).await.unwrap().is_none(),
+        "the client_id is not a row id"
+    );
+
+    let patch = OAuthClientPatch {
+        disabled: Some(true),
+        client_secret: Some(None),
+        redirect_uris: Some(vec![
+            "https://a.example.com/cb".into(),
+            "https://b.example.com/cb".into(),
+        ]),
+        metadata: Some(Some(json!({"software_id": "claude"}))),
+        updated_at: Some(instant(30)),
+        ..OAuthClientPatch::default()
+    };
+    let want = OAuthClient {
+        disabled: true,
+        client_secret: None,
+        redirect_uris: vec![
+            "https://a.example.com/cb".into(),
+            "https://b.example.com/cb".into(),
+        ],
+        metadata: Some(json!({"software_id": "claude"})),
+        updated_at: instant(30),
+        ..c.clone()
+    };
+    assert_same(
+        ctx,
+        &s.update_oauth_client(&c.client_id, &patch)
+            .await
+            .expect("update"),
+        &want,
+    );
+    assert_same(
+        ctx,
+        &s.get_oauth_client(&c.id).await.unwrap().unwrap(),
+        &want,
+    );
+    assert_not_found(s.update_oauth_client(&c.id, &patch).await);
+
+    let token = s
+        .create_oauth_access_token(b::oauth_access_token(&c.client_id, &u.id))
+        .await
+        .unwrap();
+    assert_reference(s.delete_oauth_client(&c.client_id).await);
+    assert!(
+        s.find_oauth_client_by_client_id(&c.client_id)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(
+        s.revoke_oauth_access_token(&token.access_token)
+            .await
+            .unwrap(),
+        1
+    );
+    s.delete_oauth_client(&c.client_id).await.expect("delete");
+    assert!(s.get_oauth_client(&c.id).await.unwrap().is_none());
+    assert_not_found(s.delete_oauth_client(&c.client_id).await);
+    assert!(s.get_oauth_client(&public.id).await.unwrap().is_some());
+}
+
+/// Access-token rows are found by access token and by refresh token
+/// (expired or not), need an existing client and user, and
+/// `revoke_oauth_access_token` deletes the row with its refresh token.
+pub async fn oauth_access_token_lookups_and_revoke(ctx: &Ctx) {
+    let s = ctx.store();
+    let u = b::seed_user(s).await;
+    let c = s.create_oauth_client(b::oauth_client()).await.unwrap();
+    let t = s
+        .create_oauth_access_token(b::oauth_access_token(&c.client_id, &u.id))
+        .await
+        .expect("create");
+    let bare = s
+        .create_oauth_access_token(OAuthAccessToken {
+            refresh_token: None,
+            refresh_token_expires_at: None,
+            resource: None,
+            access_token_expires_at: instant(100),
+            ..b::oauth_access_token(&c.client_id, &u.id)
+        })
+        .await
+        .unwrap();
+    assert_reference(
+        s.create_oauth_access_token(b::oauth_access_token("client_missing", &u.id))
+            .await,
+    );
+    assert_reference(
+        s.create_oauth_access_token(b::oauth_access_token(&c.client_id, "usr_missing"))
+            .await,
+    );
+    assert_conflict(
+        s.create_oauth_access_token(OAuthAccessToken {
+            access_token: t.access_token.clone(),
+            ..b::oauth_access_token(&c.client_id, &u.id)
+        })
+        .await,
+    );
+
+    let refresh = t.refresh_token.clone().expect("has a refresh token");
+    assert_same(
+        ctx,
+        &s.find_oauth_access_token(&t.access_token)
+            .await
+            .unwrap()
+            .expect("by access"),
+        &t,
+    );
+    assert_same(
+        ctx,
+        &s.find_oauth_refresh_token(&refresh)
+            .await
+            .unwrap()
+            .expect("by refresh"),
+        &t,
+    );
+    assert_same(
+        ctx,
+        &s.find_oauth_access_token(&bare.access_token)
+            .await
+            .unwrap()
+            .expect("expired too"),
+        &bare,
+    );
+    assert!(s.find_oauth_access_token(&refresh).await.unwrap().is_none());
+    assert!(
+        s.find_oauth_refresh_token(&t.access_token)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        s.find_oauth_access_token("no-such-token")
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    assert_eq!(
+        s.revoke_oauth_access_token(&t.access_token).await.unwrap(),
+        1
+    );
+    assert!(
+        s.find_oauth_access_token(&t.access_token)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        s.find_oauth_refresh_token(&refresh)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        s.revoke_oauth_access_token(&t.access_token).await.unwrap(),
+        0
+    );
+    assert!(
+        s.find_oauth_access_token(&bare.access_token)
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+/// `consume_oauth_refresh_token` deletes and returns the row of an
+/// unexpired (or non-expiring) refresh token once; an expired refresh token
+/// is not consumed and its row stays.
+pub async fn oauth_refresh_token_consume(ctx: &Ctx) {
+    let s = ctx.store();
+    let u = b::seed_user(s).await;
+    let c = s.create_oauth_client(b::oauth_client()).await.unwrap();
+    let mk = |refresh_expires: Option<i64>| OAuthAccessToken {
+        refresh_token_expires_at: refresh_expires.map(instant),
+        ..b::oauth_access_token(&c.client_id, &u.id)
+    };
+    let live = s.create_oauth_access_token(mk(Some(7200))).await.unwrap();
+    let stale = s.create_oauth_access_token(mk(Some(100))).await.unwrap();
+    let forever = s.create_oauth_access_token(mk(None)).await.unwrap();
+    let refresh = |t: &OAuthAccessToken| t.refresh_token.clone().unwrap();
+
+    let got = s
+        .consume_oauth_refresh_token(&refresh(&live), instant(60))
+        .await
+        .unwrap()
+        .expect("consume");
+    assert_same(ctx, &got, &live);
+    assert!(
+        s.find_oauth_access_token(&live.access_token)
+            .await
+            .unwrap()
+            .is_none(),
+        "the row is deleted"
+    );
+    assert!(
+        s.consume_oauth_refresh_token(&refresh(&live), instant(61))
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    assert!(
+        s.consume_oauth_refresh_token(&refresh(&stale), instant(5000))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        s.find_oauth_refresh_token(&refresh(&stale))
+            .await
+            .unwrap()
+            .is_some(),
+        "an expired token is left alone"
+    );
+    assert_same(
+        ctx,
+        &s.consume_oauth_refresh_token(&refresh(&forever), instant(5000))
+            .await
+            .unwrap()
+            .expect("no expiry"),
+        &forever,
+    );
+    assert!(
+        s.consume_oauth_refresh_token("no-such-token", instant(60))
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+/// `purge_expired_oauth_access_tokens` deletes rows whose access token
+/// expired and whose refresh token (if any) expired too.
+pub async fn oauth_access_token_purge(ctx: &Ctx) {
+    let s = ctx.store();
+    let u = b::seed_user(s).await;
+    let c = s.create_oauth_client(b::oauth_client()).await.unwrap();
+    let mk = |access: i64, refresh: Option<i64>| OAuthAccessToken {
+        access_token_expires_at: instant(access),
+        refresh_token: refresh.map(|_| crate::fixtures::id("refresh")),
+        refresh_token_expires_at: refresh.map(instant),
+        ..b::oauth_access_token(&c.client_id, &u.id)
+    };
+    let mut rows = Vec::new();
+    for (access, refresh) in [
+        (100, None),
+        (100, Some(10_000)),
+        (10_000, Some(100)),
+        (100, Some(200)),
+        (10_000, None),
+    ] {
+        rows.push(
+            s.create_oauth_access_token(mk(access, refresh))
+                .await
+                .unwrap(),
+        );
+    }
+    assert_eq!(
+        s.purge_expired_oauth_access_tokens(instant(5000))
+            .await
+            .unwrap(),
+        2
+    );
+    let present: Vec<bool> = {
+        let mut v = Vec::new();
+        for r in &rows {
+            v.push(
+                s.find_oauth_access_token(&r.access_token)
+                    .await
+                    .unwrap()
+                    .is_some(),
+            );
+        }
+        v
+    };
+    assert_eq!(present, [false, true, true, false, true]);
+    assert_eq!(
+        s.purge_expired_oauth_access_tokens(instant(5000))
+            .await
+            .unwrap(),
+        0
+    );
+}
+
+/// Authorization codes: `find_oauth_authorization_code` does not consume;
+/// `consume_oauth_authorization_code` returns a live code once and deletes
+/// an expired one without returning it; delete by row id (`NotFound` when
+/// missing); the expiry purge.
+pub async fn oauth_authorization_code_lifecycle(ctx: &Ctx) {
+    let s = ctx.store();
+    let u = b::seed_user(s).await;
+    let c = s.create_oauth_client(b::oauth_client()).await.unwrap();
+    let code = s
+        .create_oauth_authorization_code(b::oauth_code(&c.client_id, &u.id))
+        .await
+        .expect("create");
+    assert_reference(
+        s.create_oauth_authorization_code(b::oauth_code("client_missing", &u.id))
+            .await,
+    );
+    assert_conflict(
+        s.create_oauth_authorization_code(OAuthAuthorizationCode {
+            code: code.code.clone(),
+            ..b::oauth_code(&c.client_id, &u.id)
+        })
+        .await,
+    );
+
+    for _ in 0..2 {
+        assert_same(
+            ctx,
+            &s.find_oauth_authorization_code(&code.code)
+                .await
+                .unwrap()
+                .expect("find"),
+            &code,
+        );
+    }
+    assert_same(
+        ctx,
+        &s.consume_oauth_authorization_code(&code.code, instant(60))
+            .await
+            .unwrap()
+            .expect("consume"),
+        &code,
+    );
+    assert!(
+        s.consume_oauth_authorization_code(&code.code, instant(61))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        s.find_oauth_authorization_code(&code.code)
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let stale = s
+        .create_oauth_authorization_code(b::oauth_code(&c.client_id, &u.id))
+        .await
+        .unwrap();
+    assert!(
+        s.consume_oauth_authorization_code(&stale.code, instant(5000))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        s.find_oauth_authorization_code(&stale.code)
+            .await
+            .unwrap()
+            .is_none(),
+        "an expired code is deleted too"
+    );
+    assert!(
+        s.consume_oauth_authorization_code("no-such-code", instant(60))
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let by_id = s
+        .create_oauth_authorization_code(b::oauth_code(&c.client_id, &u.id))
+        .await
+        .unwrap();
+    s.delete_oauth_authorization_code(&by_id.id)
+        .await
+        .expect("delete");
+    assert!(
+        s.find_oauth_authorization_code(&by_id.code)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_not_found(s.delete_oauth_authorization_code(&by_id.id).await);
+
+    let old = s
+        .create_oauth_authorization_code(b::oauth_code(&c.client_id, &u.id))
+        .await
+        .unwrap();
+    let young = s
+        .create_oauth_authorization_code(OAuthAuthorizationCode {
+            expires_at: instant(10_000),
+            ..b::oauth_code(&c.client_id, &u.id)
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        s.purge_expired_oauth_authorization_codes(instant(5000))
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(
+        s.find_oauth_authorization_code(&old.code)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        s.find_oauth_authorization_code(&young.code)
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+/// Every account method of `OAuthAccountStore`: the (provider, provider
+/// account) pair is unique, lookups by id and by pair, the user's accounts
+/// oldest first, linking a pending account by patch, delete.
+pub async fn oauth_account_operations(ctx: &Ctx) {
+    let s = ctx.store();
+    let u = b::seed_user(s).await;
+    let gh = s
+        .create_oauth_account(b::oauth_account(&u.id))
+        .await
+        .expect("create");
+    let google = s
+        .create_oauth_account(OAuthAccount {
+            provider: "google".into(),
+            provider_account_id: gh.provider_account_id.clone(),
+            refresh_token: Some("g-refresh".into()),
+            created_at: instant(10),
+            ..b::oauth_account(&u.id)
+        })
+        .await
+        .expect("same account id at another provider");
+    assert_conflict(
+        s.create_oauth_account(OAuthAccount {
+            provider_account_id: gh.provider_account_id.clone(),
+            ..b::oauth_account(&u.id)
+        })
+        .await,
+    );
+    let pending = s
+        .create_oauth_account(b::oauth_account("__pending__"))
+        .await
+        .expect("placeholder user id");
+
+    assert_same(
+        ctx,
+        &s.get_oauth_account(&google.id).await.unwrap().expect("get"),
+        &google,
+    );
+    assert!(s.get_oauth_account("oacc_missing").await.unwrap().is_none());
+    assert_same(
+        ctx,
+        &s.find_oauth_account("github", &gh.provider_account_id)
+            .await
+            .unwrap()
+            .expect("find"),
+        &gh,
+    );
+    assert_same(
+        ctx,
+        &s.find_oauth_account("google", &gh.provider_account_id)
+            .await
+            .unwrap()
+            .expect("find"),
+        &google,
+    );
+    assert!(
+        s.find_oauth_account("gitlab", &gh.provider_account_id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        s.find_oauth_account("github", "nobody")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        keys(&s.list_oauth_accounts_by_user(&u.id).await.unwrap()),
+        keys_of(&[&gh, &google])
+    );
+
+    let patch = OAuthAccountPatch {
+        user_id: Some(u.id.clone()),
+        access_token: Some("new-token".into()),
+        expires_at: Some(None),
+        updated_at: Some(instant(20)),
+        ..OAuthAccountPatch::default()
+    };
+    let linked = s
+        .update_oauth_account(&pending.id, &patch)
+        .await
+        .expect("link");
+    let want = OAuthAccount {
+        user_id: u.id.clone(),
+        access_token: "new-token".into(),
+        expires_at: None,
+        updated_at: instant(20),
+        ..pending.clone()
+    };
+    assert_same(ctx, &linked, &want);
+    assert_eq!(
+        keys(&s.list_oauth_accounts_by_user(&u.id).await.unwrap()),
+        keys_of(&[&gh, &pending, &google])
+    );
+    assert!(
+        s.list_oauth_accounts_by_user("__pending__")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_not_found(s.update_oauth_account("oacc_missing", &patch).await);
+
+    s.delete_oauth_account(&gh.id).await.expect("delete");
+    assert!(
+        s.find_oauth_account("github", &gh.provider_account_id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_not_found(s.delete_oauth_account(&gh.id).await);
+}
+
+/// `consume_oauth_state` returns a live state once and deletes an expired
+/// one without returning it; `purge_expired_oauth_states` counts expired rows.
+pub async fn oauth_state_consume_and_purge(ctx: &Ctx) {
+    let s = ctx.store();
+    let st = s
+        .create_oauth_state(b::oauth_state())
+        .await
+        .expect("create");
+    assert_conflict(
+        s.create_oauth_state(OAuthState {
+            state: st.state.clone(),
+            ..b::oauth_state()
+        })
+        .await,
+    );
+    assert_same(
+        ctx,
+        &s.consume_oauth_state(&st.state, instant(60))
+            .await
+            .unwrap()
+            .expect("consume"),
+        &st,
+    );
+    assert!(
+        s.consume_oauth_state(&st.state, instant(61))
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let stale = s.create_oauth_state(b::oauth_state()).await.unwrap();
+    assert!(
+        s.consume_oauth_state(&stale.state, instant(5000))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        s.consume_oauth_state(&stale.state, instant(60))
+            .await
+            .unwrap()
+            .is_none(),
+        "the expired state was deleted by the first attempt"
+    );
+    assert!(
+        s.consume_oauth_state("no-such-state", instant(60))
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let old = s.create_oauth_state(b::oauth_state()).await.unwrap();
+    let young = s
+        .create_oauth_state(OAuthState {
+            expires_at: instant(10_000),
+            ..b::oauth_state()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        s.purge_expired_oauth_states(instant(5000)).await.unwrap(),
+        1
+    );
+    assert!(
+        s.consume_oauth_state(&old.state, instant(60))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        s.consume_oauth_state(&young.state, instant(60))
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+/// OIDC clients: unique `client_id`, lookup by it, patch by row id
+/// (`NotFound` when missing), delete by `client_id` returning the count.
+pub async fn oidc_client_operations(ctx: &Ctx) {
+    let s = ctx.store();
+    let c = s
+        .create_oidc_client(b::oidc_client())
+        .await
+        .expect("create");
+    let other = s.create_oidc_client(b::oidc_client()).await.unwrap();
+    assert_conflict(
+        s.create_oidc_client(OidcClient {
+            client_id: c.client_id.clone(),
+            ..b::oidc_client()
+        })
+        .await,
+    );
+    assert_same(
+        ctx,
+        &s.find_oidc_client_by_client_id(&c.client_id)
+            .await
+            .unwrap()
+            .expect("find"),
+        &c,
+    );
+    assert!(
+        s.find_oidc_client_by_client_id(&c.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let patch = OidcClientPatch {
+        scopes: Some(vec!["openid".into()]),
+        client_name: Some("renamed".into()),
+        updated_at: Some(instant(30)),
+        ..OidcClientPatch::default()
+    };
+    let want = OidcClient {
+        scopes: vec!["openid".into()],
+        client_name: "renamed".into(),
+        updated_at: instant(30),
+        ..c.clone()
+    };
+    assert_same(
+        ctx,
+        &s.update_oidc_client(&c.id, &patch).await.expect("update"),
+        &want,
+    );
+    assert_not_found(s.update_oidc_client(&c.client_id, &patch).await);
+
+    assert_eq!(s.delete_oidc_client(&c.client_id).await.unwrap(), 1);
+    assert!(
+        s.find_oidc_client_by_client_id(&c.client_id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(s.delete_oidc_client(&c.client_id).await.unwrap(), 0);
+    assert!(
+        s.find_oidc_client_by_client_id(&other.client_id)
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+/// OIDC codes: find (used ones too), redeem once (marking used, never an
+/// expired code), and the expiry purge.
+pub async fn oidc_auth_code_operations(ctx: &Ctx) {
+    let s = ctx.store();
+    let u = b::seed_user(s).await;
+    let code = s
+        .create_oidc_auth_code(b::oidc_code("rp", &u.id))
+        .await
+        .expect("create");
+    assert_conflict(
+        s.create_oidc_auth_code(OidcAuthCode {
+            code_hash: code.code_hash.clone(),
+            ..b::oidc_code("rp", &u.id)
+        })
+        .await,
+    );
+    assert_same(
+        ctx,
+        &s.find_oidc_auth_code(&code.code_hash)
+            .await
+            .unwrap()
+            .expect("find"),
+        &code,
+    );
+    assert!(
+        s.find_oidc_auth_code("no-such-hash")
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let used = OidcAuthCode {
+        used: true,
+        ..code.clone()
+    };
+    assert_same(
+        ctx,
+        &s.consume_oidc_auth_code(&code.code_hash, instant(60))
+            .await
+            .unwrap()
+            .expect("redeem"),
+        &used,
+    );
+    assert!(
+        s.consume_oidc_auth_code(&code.code_hash, instant(61))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_same(
+        ctx,
+        &s.find_oidc_auth_code(&code.code_hash)
+            .await
+            .unwrap()
+            .expect("still stored"),
+        &used,
+    );
+
+    let stale = s
+        .create_oidc_auth_code(b::oidc_code("rp", &u.id))
+        .await
+        .unwrap();
+    assert!(
+        s.consume_oidc_auth_code(&stale.code_hash, instant(5000))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        !s.find_oidc_auth_code(&stale.code_hash)
+            .await
+            .unwrap()
+            .unwrap()
+            .used
+    );
+    assert!(
+        s.consume_oidc_auth_code("no-such-hash", instant(60))
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let young = s
+        .create_oidc_auth_code(OidcAuthCode {
+            expires_at: instant(10_000),
+            ..b::oidc_code("rp", &u.id)
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        s.purge_expired_oidc_auth_codes(instant(5000))
+            .await
+            .unwrap(),
+        2
+    );
+    assert!(
+        s.find_oidc_auth_code(&code.code_hash)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        s.find_oidc_auth_code(&young.code_hash)
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+/// OIDC refresh tokens: find (revoked ones too), redeem once (revoking it,
+/// never an expired one), revoke a user's tokens (counting live ones) and
+/// the expiry purge.
+pub async fn oidc_refresh_token_operations(ctx: &Ctx) {
+    let s = ctx.store();
+    let u = b::seed_user(s).await;
+    let v = b::seed_user(s).await;
+    let t = s
+        .create_oidc_refresh_token(b::oidc_refresh_token("rp", &u.id))
+        .await
+        .expect("create");
+    assert_same(
+        ctx,
+        &s.find_oidc_refresh_token(&t.token_hash)
+            .await
+            .unwrap()
+            .expect("find"),
+        &t,
+    );
+    assert!(
+        s.find_oidc_refresh_token("no-such-hash")
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let revoked = OidcRefreshToken {
+        revoked: true,
+        ..t.clone()
+    };
+    assert_same(
+        ctx,
+        &s.consume_oidc_refresh_token(&t.token_hash, instant(60))
+            .await
+            .unwrap()
+            .expect("redeem"),
+        &revoked,
+    );
+    assert!(
+        s.consume_oidc_refresh_token(&t.token_hash, instant(61))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_same(
+        ctx,
+        &s.find_oidc_refresh_token(&t.token_hash)
+            .await
+            .unwrap()
+            .expect("still stored"),
+        &revoked,
+    );
+
+    let stale = s
+        .create_oidc_refresh_token(OidcRefreshToken {
+            expires_at: instant(100),
+            ..b::oidc_refresh_token("rp", &u.id)
+        })
+        .await
+        .unwrap();
+    assert!(
+        s.consume_oidc_refresh_token(&stale.token_hash, instant(5000))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        !s.find_oidc_refresh_token(&stale.token_hash)
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked
+    );
+
+    s.create_oidc_refresh_token(b::oidc_refresh_token("rp", &u.id))
+        .await
+        .unwrap();
+    let theirs = s
+        .create_oidc_refresh_token(b::oidc_refresh_token("rp", &v.id))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.revoke_oidc_refresh_tokens_by_user(&u.id).await.unwrap(),
+        2
+    );
+    assert_eq!(
+        s.revoke_oidc_refresh_tokens_by_user(&u.id).await.unwrap(),
+        0
+    );
+    assert!(
+        !s.find_oidc_refresh_token(&theirs.token_hash)
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked
+    );
+
+    assert_eq!(
+        s.purge_expired_oidc_refresh_tokens(instant(5000))
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(
+        s.find_oidc_refresh_token(&stale.token_hash)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        s.find_oidc_refresh_token(&t.token_hash)
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
