@@ -18,6 +18,7 @@ pub mod agents;
 pub mod activity;
 pub mod sessions;
 pub mod oauth;
+pub mod orgs;
 // --- end domain operations modules ---
 
 /// Calls `$callback!($backend, $factory; module::case, …)` with every case of
@@ -130,6 +131,17 @@ macro_rules! for_each_case {
             oauth::oidc_client_operations,
             oauth::oidc_auth_code_operations,
             oauth::oidc_refresh_token_operations,
+            orgs::org_create_lookups_and_owner_listing,
+            orgs::org_create_with_owner_and_memberships,
+            orgs::org_list_search_and_window,
+            orgs::org_update_and_delete,
+            orgs::org_delete_cascade_reports_every_table,
+            orgs::org_member_operations,
+            orgs::org_invitation_operations,
+            orgs::org_invitation_accept_is_compare_and_set,
+            orgs::org_invitation_expire_and_purge,
+            orgs::org_role_operations,
+            orgs::sso_connection_operations,
             // --- end domain operations ---
         );
     };
