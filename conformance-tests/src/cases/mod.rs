@@ -6,6 +6,7 @@ pub mod tables;
 
 // --- behaviour tiers: pagination, transactions, concurrency, errors, expiry ---
 pub mod concurrency;
+pub mod errors;
 pub mod pagination;
 pub mod support;
 pub mod transactions;
@@ -75,6 +76,17 @@ macro_rules! for_each_case {
             concurrency::concurrent_invitation_acceptance_has_one_winner,
             concurrency::concurrent_ephemeral_actions_respect_the_limit,
             concurrency::concurrent_trust_score_upserts_never_fail,
+            errors::duplicate_primary_key_is_conflict_on_every_table,
+            errors::duplicate_unique_key_is_conflict_on_every_table,
+            errors::null_unique_values_never_conflict,
+            errors::named_inserts_report_conflict,
+            errors::missing_parent_is_reference_on_every_foreign_key,
+            errors::referenced_parent_cannot_be_deleted_or_rekeyed,
+            errors::cascading_keys_delete_children,
+            errors::multi_row_insert_is_all_or_nothing,
+            errors::missing_keys_and_key_patches_are_rejected,
+            errors::named_updates_of_missing_rows_are_not_found,
+            errors::cascade_reports_equal_rows_removed,
             // --- end behaviour tiers ---
             // --- domain operations ---
             users::user_lookups_find_the_stored_row,
