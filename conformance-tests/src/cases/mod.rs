@@ -20,6 +20,7 @@ pub mod activity;
 pub mod sessions;
 pub mod oauth;
 pub mod orgs;
+pub mod credentials;
 // --- end domain operations modules ---
 
 /// Calls `$callback!($backend, $factory; module::case, …)` with every case of
@@ -154,6 +155,19 @@ macro_rules! for_each_case {
             orgs::org_invitation_expire_and_purge,
             orgs::org_role_operations,
             orgs::sso_connection_operations,
+            credentials::passkey_credential_operations,
+            credentials::passkey_counter_only_advances,
+            credentials::passkey_challenge_consume_and_purge,
+            credentials::totp_operations,
+            credentials::trusted_device_operations,
+            credentials::api_key_operations,
+            credentials::api_key_rotate_delete_and_purge,
+            credentials::username_account_operations,
+            credentials::login_history_record_and_prune,
+            credentials::one_time_token_operations,
+            credentials::magic_link_operations,
+            credentials::email_otp_operations,
+            credentials::phone_verification_operations,
             // --- end domain operations ---
         );
     };
