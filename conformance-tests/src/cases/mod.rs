@@ -21,6 +21,7 @@ pub mod sessions;
 pub mod oauth;
 pub mod orgs;
 pub mod credentials;
+pub mod misc;
 // --- end domain operations modules ---
 
 /// Calls `$callback!($backend, $factory; module::case, …)` with every case of
@@ -168,6 +169,12 @@ macro_rules! for_each_case {
             credentials::magic_link_operations,
             credentials::email_otp_operations,
             credentials::phone_verification_operations,
+            misc::stream_event_replay_and_retention,
+            misc::rebac_resource_tree_delete,
+            misc::rebac_relationship_queries,
+            misc::federation_instance_operations,
+            misc::federation_token_ledger,
+            misc::purge_expired_covers_every_table,
             // --- end domain operations ---
         );
     };
