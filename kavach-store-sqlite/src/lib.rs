@@ -50,6 +50,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use kavach_store_core::admin::{MigrationInfo, MigrationStatus, SchemaAdmin, TableInfo};
 use kavach_store_core::{
     ColumnDef, Cond, Delete, KavachStore, Result, Row, Select, StoreError, Sum, TableDef,
     Transaction, Transactional, Update, Upsert, Value,
@@ -763,6 +764,39 @@ impl Transactional for SqliteStore {
 impl KavachStore for SqliteStore {
     fn backend_name(&self) -> &'static str {
         "sqlite"
+    }
+
+    fn admin(&self) -> Option<&dyn SchemaAdmin> {
+        Some(self)
+    }
+}
+
+#[async_trait]
+impl SchemaAdmin for SqliteStore {
+    async fn migrate(&self) -> Result<Vec<MigrationInfo>> {
+        Ok(SqliteStore::migrate(self).await?.applied)
+    }
+
+    async fn migration_status(&self) -> Result<MigrationStatus> {
+        let mode = self.inner.mode;
+        self.inner
+            .read(Target::Store, move |conn| migrate::status(conn, mode))
+            .await
+    }
+
+    async fn inspect_tables(&self) -> Result<Vec<TableInfo>> {
+        self.inner
+            .read(Target::Store, |conn| migrate::inspect(conn))
+            .await
+    }
+
+    fn column_type_compatible(
+        &self,
+        _table: &TableDef,
+        column: &ColumnDef,
+        sql_type: &str,
+    ) -> bool {
+        migrate::type_compatible(column, sql_type)
     }
 }
 

@@ -38,6 +38,7 @@
 
 use std::collections::HashSet;
 
+use kavach_store_core::admin::{ColumnInfo, IndexInfo, MigrationInfo, MigrationStatus, TableInfo};
 use kavach_store_core::{
     ColumnDef, ColumnKind, DefaultValue, OnDelete, StoreError, TableDef, all_tables,
 };
@@ -54,8 +55,8 @@ pub const LEDGER_TABLE: &str = "kavach_store_migrations";
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct MigrationReport {
-    /// Migrations applied (or re-applied after the core's schema grew), as `NNNN_name`.
-    pub applied: Vec<String>,
+    /// Migrations applied now (or re-applied after the core's schema grew).
+    pub applied: Vec<MigrationInfo>,
     /// True when the database had `kavach_*` tables but no ledger (created by KavachOS).
     pub adopted: bool,
     /// Tables created.
@@ -171,21 +172,19 @@ fn add_column_sql(table: &TableDef, c: &ColumnDef) -> String {
         quote(c.name),
         sql_type(c.kind)
     );
-    match &c.default {
-        Some(d) => {
-            if !c.nullable {
-                s.push_str(" NOT NULL");
-            }
-            s.push_str(" DEFAULT ");
-            s.push_str(&literal(d));
+    // SQLite cannot add a NOT NULL column without a default: such a column
+    // is added as nullable.
+    if let Some(d) = &c.default {
+        if !c.nullable {
+            s.push_str(" NOT NULL");
         }
-        // SQLite cannot add a NOT NULL column without a default: nullable.
-        None => {}
+        s.push_str(" DEFAULT ");
+        s.push_str(&literal(d));
     }
     s
 }
 
-/// One index of a table as `(name, unique, sql)`.
+/// The indexes of a table as `(name, columns, unique, sql)`.
 fn index_sql(
     table: &TableDef,
     mode: TimestampMode,
@@ -356,7 +355,10 @@ fn run(conn: &Connection, mode: TimestampMode) -> Result<MigrationReport, StoreE
             rusqlite::params![m.version, m.name, sum, chrono::Utc::now().timestamp()],
         )
         .map_err(ledger_err)?;
-        report.applied.push(format!("{:04}_{}", m.version, m.name));
+        report.applied.push(MigrationInfo {
+            version: m.version,
+            name: m.name.to_string(),
+        });
     }
     Ok(report)
 }
@@ -548,5 +550,205 @@ mod tests {
             "{sql}"
         );
         assert!(sql.ends_with(", \"id\")"), "{sql}");
+    }
+}
+
+/// Applied and pending migrations. A generated migration whose SQL changed
+/// since it ran (the core's schema grew) is pending again.
+pub(crate) fn status(
+    conn: &Connection,
+    mode: TimestampMode,
+) -> Result<MigrationStatus, StoreError> {
+    let mut status = MigrationStatus::default();
+    let recorded: Vec<(i64, String, String)> = if table_exists(conn, LEDGER_TABLE)? {
+        let mut stmt = conn
+            .prepare(&format!(
+                "SELECT version, name, checksum FROM {LEDGER_TABLE} ORDER BY version"
+            ))
+            .map_err(ledger_err)?;
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .and_then(|rows| rows.collect())
+            .map_err(ledger_err)?
+    } else {
+        Vec::new()
+    };
+    for m in MIGRATIONS {
+        let info = MigrationInfo {
+            version: m.version,
+            name: m.name.to_string(),
+        };
+        match recorded.iter().find(|(v, ..)| *v == m.version) {
+            Some((_, _, sum))
+                if matches!(m.step, Step::Sql(_)) || *sum == checksum(&m.step, mode) =>
+            {
+                status.applied.push(info)
+            }
+            _ => status.pending.push(info),
+        }
+    }
+    Ok(status)
+}
+
+/// Every `kavach_*` table with its columns and indexes. Index columns on
+/// expressions are given as the expression's SQL text.
+pub(crate) fn inspect(conn: &Connection) -> Result<Vec<TableInfo>, StoreError> {
+    let err = |e| map("sqlite_master", e);
+    let mut stmt = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'kavach\\_%' ESCAPE '\\' ORDER BY name")
+        .map_err(err)?;
+    let names: Vec<String> = stmt
+        .query_map([], |r| r.get(0))
+        .and_then(|rows| rows.collect::<Result<Vec<String>, _>>())
+        .map_err(err)?
+        .into_iter()
+        .filter(|n| n != LEDGER_TABLE)
+        .collect();
+    let mut out = Vec::new();
+    for name in names {
+        let mut cols = conn
+            .prepare(&format!("PRAGMA table_info({})", quote(&name)))
+            .map_err(err)?;
+        let columns = cols
+            .query_map([], |r| {
+                Ok(ColumnInfo {
+                    name: r.get(1)?,
+                    sql_type: r.get(2)?,
+                    // A primary key is NOT NULL in KavachOS's sense even when SQLite allows NULL.
+                    nullable: r.get::<_, i64>(3)? == 0 && r.get::<_, i64>(5)? == 0,
+                })
+            })
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(err)?;
+        let mut list = conn
+            .prepare(&format!("PRAGMA index_list({})", quote(&name)))
+            .map_err(err)?;
+        let indexes: Vec<(String, bool)> = list
+            .query_map([], |r| {
+                Ok((r.get::<_, String>(1)?, r.get::<_, i64>(2)? == 1))
+            })
+            .and_then(|rows| rows.collect())
+            .map_err(err)?;
+        let mut infos = Vec::new();
+        for (index, unique) in indexes {
+            let sql: Option<String> = conn
+                .query_row(
+                    "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?1",
+                    [&index],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(err)?
+                .flatten();
+            let mut info = conn
+                .prepare(&format!("PRAGMA index_info({})", quote(&index)))
+                .map_err(err)?;
+            let named: Vec<Option<String>> = info
+                .query_map([], |r| r.get(2))
+                .and_then(|rows| rows.collect())
+                .map_err(err)?;
+            let exprs = sql.as_deref().map(index_terms).unwrap_or_default();
+            let columns = named
+                .into_iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    c.or_else(|| exprs.get(i).cloned())
+                        .unwrap_or_else(|| "<expression>".into())
+                })
+                .collect();
+            infos.push(IndexInfo {
+                name: index,
+                columns,
+                unique,
+            });
+        }
+        out.push(TableInfo {
+            name,
+            columns,
+            indexes: infos,
+        });
+    }
+    Ok(out)
+}
+
+/// The terms of `CREATE INDEX … ON t (term, term, …)`, split at top-level
+/// commas (outside parentheses and quotes).
+fn index_terms(sql: &str) -> Vec<String> {
+    let Some(on) = sql.find(" ON ").or_else(|| sql.find(" on ")) else {
+        return Vec::new();
+    };
+    let rest = &sql[on..];
+    let Some(open) = rest.find('(') else {
+        return Vec::new();
+    };
+    let (mut depth, mut quote_char, mut term, mut terms) =
+        (0usize, None::<char>, String::new(), Vec::new());
+    for c in rest[open + 1..].chars() {
+        match (quote_char, c) {
+            (Some(q), c) if c == q => {
+                quote_char = None;
+                term.push(c);
+            }
+            (Some(_), c) => term.push(c),
+            (None, '\'' | '"' | '`') => {
+                quote_char = Some(c);
+                term.push(c);
+            }
+            (None, '(') => {
+                depth += 1;
+                term.push(c);
+            }
+            (None, ')') if depth == 0 => {
+                terms.push(term.trim().to_string());
+                return terms;
+            }
+            (None, ')') => {
+                depth -= 1;
+                term.push(c);
+            }
+            (None, ',') if depth == 0 => terms.push(std::mem::take(&mut term).trim().to_string()),
+            (None, c) => term.push(c),
+        }
+    }
+    Vec::new()
+}
+
+/// Whether a declared SQLite column type can hold `column`'s values, by
+/// SQLite's type-affinity rules (INTEGER/NUMERIC affinity for integers,
+/// booleans and timestamps, TEXT affinity for text and JSON).
+pub(crate) fn type_compatible(column: &ColumnDef, sql_type: &str) -> bool {
+    let t = sql_type.to_ascii_uppercase();
+    let text = t.contains("CHAR") || t.contains("CLOB") || t.contains("TEXT");
+    let integer = t.contains("INT");
+    let numeric = !text
+        && !integer
+        && !t.contains("BLOB")
+        && !t.contains("REAL")
+        && !t.contains("FLOA")
+        && !t.contains("DOUB")
+        && !t.is_empty();
+    match column.kind {
+        ColumnKind::Text => text,
+        ColumnKind::Json => text || t.starts_with("JSON"),
+        // Timestamps may also hold ISO text (Prisma) or REAL: any affinity
+        // but TEXT keeps integers as integers.
+        _ => integer || numeric || t.is_empty(),
+    }
+}
+
+#[cfg(test)]
+mod admin_tests {
+    use super::*;
+
+    #[test]
+    fn splits_index_terms_at_top_level_commas() {
+        let sql = "CREATE INDEX \"i\" ON \"t\" (\"agent_id\", (CASE typeof(\"ts\") WHEN 'a,b' THEN 1 END), \"id\")";
+        assert_eq!(
+            index_terms(sql),
+            [
+                "\"agent_id\"",
+                "(CASE typeof(\"ts\") WHEN 'a,b' THEN 1 END)",
+                "\"id\""
+            ]
+        );
     }
 }

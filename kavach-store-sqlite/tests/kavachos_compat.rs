@@ -85,7 +85,7 @@ fn seed(conn: &Connection) {
         e2 = T0 * 1000 + 1_500,
         e3 = iso(3_250),
         e4 = T0 + 5,
-        e5 = format!("{}.125", T0 + 7),
+        e5 = T0 as f64 + 7.125,
         e6 = T0 * 1000 + 9_000,
     ))
     .unwrap();
@@ -126,7 +126,35 @@ async fn adopts_reads_queries_and_updates_a_kavachos_database() {
         .open()
         .await
         .unwrap();
+    let admin = store.admin().expect("schema admin");
+    let before = admin.migration_status().await.unwrap();
+    assert_eq!((before.applied.len(), before.pending.len()), (0, 3));
     let report = store.migrate().await.unwrap();
+    let after = admin.migration_status().await.unwrap();
+    assert_eq!((after.applied.len(), after.pending.len()), (3, 0));
+    assert_eq!(after.current_version(), Some(3));
+    let tables = admin.inspect_tables().await.unwrap();
+    assert_eq!(tables.len(), all_tables().len());
+    let audit = tables
+        .iter()
+        .find(|t| t.name == "kavach_audit_logs")
+        .unwrap();
+    let ix = audit
+        .indexes
+        .iter()
+        .find(|i| i.name == "kavach_audit_logs_agent_ts_s")
+        .unwrap();
+    assert_eq!(ix.columns[0], "agent_id");
+    assert!(ix.columns[1].contains("julianday(\"timestamp\")"), "{ix:?}");
+    let ts = audit
+        .columns
+        .iter()
+        .find(|c| c.name == "timestamp")
+        .unwrap();
+    let def = AuditLog::table_def();
+    assert!(admin.column_type_compatible(def, def.column("timestamp").unwrap(), &ts.sql_type));
+    assert!(!admin.column_type_compatible(def, def.column("timestamp").unwrap(), "TEXT"));
+    assert!(admin.column_type_compatible(def, def.column("parameters").unwrap(), "TEXT"));
     assert!(report.adopted, "{report:?}");
     assert!(
         report.created_tables.is_empty(),
