@@ -172,11 +172,22 @@ impl Pred<'_> {
 const MAX_LOOKUPS: usize = 1024;
 
 /// How to find candidate rows.
-#[derive(Debug, PartialEq)]
-pub(crate) enum Access {
-    /// These rows (sequence numbers, ascending), to be filtered still.
-    Seqs(Vec<u64>),
+#[derive(Debug)]
+pub(crate) enum Access<'d> {
+    /// These rows (ascending sequence), to be filtered still.
+    Rows(Vec<(u64, &'d Arc<Row>)>),
     Scan,
+}
+
+impl Access<'_> {
+    /// The sequence numbers of a lookup; `None` for a scan.
+    #[cfg(test)]
+    pub fn seqs(&self) -> Option<Vec<u64>> {
+        match self {
+            Access::Rows(rows) => Some(rows.iter().map(|(seq, _)| *seq).collect()),
+            Access::Scan => None,
+        }
+    }
 }
 
 /// Key values for every combination of the pinned candidates of `cols`,
@@ -208,18 +219,26 @@ fn combinations(cols: &[usize], pins: &[(usize, Vec<&Value>)]) -> Option<Vec<Vec
     Some(keys)
 }
 
-pub(crate) fn plan(info: &TableInfo, data: &TableData, pred: &Pred<'_>) -> Access {
+/// Rows by sequence number (unique-key lookups), ascending and distinct.
+fn rows_of(data: &TableData, mut seqs: Vec<u64>) -> Access<'_> {
+    seqs.sort_unstable();
+    seqs.dedup();
+    Access::Rows(
+        seqs.into_iter()
+            .filter_map(|seq| Some((seq, data.rows.get(&seq)?)))
+            .collect(),
+    )
+}
+
+pub(crate) fn plan<'d>(info: &TableInfo, data: &'d TableData, pred: &Pred<'_>) -> Access<'d> {
     match pred {
-        Pred::False => return Access::Seqs(Vec::new()),
+        Pred::False => return Access::Rows(Vec::new()),
         // The hot path (one `=` on a one-column unique key, e.g. a token
         // hash or the primary key) without building key vectors.
         Pred::Cmp(c, CmpOp::Eq, v) => {
             if let Some(u) = info.uniques.iter().position(|k| k.cols == [*c]) {
-                return Access::Seqs(
-                    data.unique_get(u, std::slice::from_ref(v.as_ref()))
-                        .into_iter()
-                        .collect(),
-                );
+                let seq = data.unique_get(info, u, std::slice::from_ref(v.as_ref()));
+                return rows_of(data, seq.into_iter().collect());
             }
         }
         _ => {}
@@ -231,10 +250,12 @@ pub(crate) fn plan(info: &TableInfo, data: &TableData, pred: &Pred<'_>) -> Acces
     }
     for (u, key) in info.uniques.iter().enumerate() {
         if let Some(keys) = combinations(&key.cols, &pins) {
-            let mut seqs: Vec<u64> = keys.iter().filter_map(|k| data.unique_get(u, k)).collect();
-            seqs.sort_unstable();
-            seqs.dedup();
-            return Access::Seqs(seqs);
+            return rows_of(
+                data,
+                keys.iter()
+                    .filter_map(|k| data.unique_get(info, u, k))
+                    .collect(),
+            );
         }
     }
     // The index pinning the most columns is the most selective.
@@ -246,15 +267,103 @@ pub(crate) fn plan(info: &TableInfo, data: &TableData, pred: &Pred<'_>) -> Acces
         .max_by_key(|(_, width, _)| *width);
     match best {
         Some((i, _, keys)) => {
-            let mut seqs: Vec<u64> = keys.iter().flat_map(|k| data.index_get(i, k)).collect();
+            let mut seqs: Vec<u64> = keys
+                .iter()
+                .flat_map(|k| data.index_candidates(info, i, k))
+                .collect();
             if keys.len() > 1 {
                 seqs.sort_unstable();
                 seqs.dedup();
             }
-            Access::Seqs(seqs)
+            Access::Rows(
+                seqs.into_iter()
+                    .filter_map(|seq| Some((seq, data.rows.get(&seq)?)))
+                    .collect(),
+            )
         }
         None => Access::Scan,
     }
+}
+
+/// Bounds `(lo, hi)` (inclusive order values) that `pred` puts on column
+/// `col`: every row it accepts has its order value in `lo..=hi`.
+fn bounds(pred: &Pred<'_>, col: usize) -> (i64, i64) {
+    use crate::state::order_value;
+    match pred {
+        Pred::Cmp(c, op, v) if *c == col => match (op, order_value(v)) {
+            (CmpOp::Lt | CmpOp::Le, Some(x)) => (i64::MIN, x),
+            (CmpOp::Gt | CmpOp::Ge, Some(x)) => (x, i64::MAX),
+            (CmpOp::Eq, Some(x)) => (x, x),
+            _ => (i64::MIN, i64::MAX),
+        },
+        Pred::And(parts) => parts
+            .iter()
+            .map(|p| bounds(p, col))
+            .fold((i64::MIN, i64::MAX), |(lo, hi), (l, h)| {
+                (lo.max(l), hi.min(h))
+            }),
+        Pred::Or(parts) => parts
+            .iter()
+            .map(|p| bounds(p, col))
+            .reduce(|(lo, hi), (l, h)| (lo.min(l), hi.max(h)))
+            .unwrap_or((i64::MIN, i64::MAX)),
+        _ => (i64::MIN, i64::MAX),
+    }
+}
+
+/// For `ORDER BY order`: an ordered index whose last column is the first
+/// order column and whose leading columns `pred` pins to one value each, as
+/// an iterator of `(order value, sequence)` in the wanted order, bounded by
+/// the condition's range on that column (keyset cursors). `None` when no
+/// index serves, or when an equality lookup is the better path.
+pub(crate) fn ordered_access<'d>(
+    info: &TableInfo,
+    data: &'d TableData,
+    pred: &Pred<'_>,
+    order: &[(usize, bool)],
+) -> Option<Box<dyn Iterator<Item = (i64, u64)> + 'd>> {
+    let &(first, descending) = order.first()?;
+    let mut pins = Vec::new();
+    pred.pins(&mut pins);
+    let (i, lead) = info
+        .indexes
+        .iter()
+        .enumerate()
+        .filter(|(_, k)| k.ordered && k.cols.last() == Some(&first))
+        .filter_map(|(i, k)| {
+            let lead: Option<Vec<Value>> = k.cols[..k.cols.len() - 1]
+                .iter()
+                .map(|c| match pins.iter().find(|(pc, _)| pc == c) {
+                    Some((_, values)) if values.len() == 1 => Some(values[0].clone()),
+                    _ => None,
+                })
+                .collect();
+            lead.map(|lead| (i, lead))
+        })
+        .max_by_key(|(_, lead)| lead.len())?;
+    // A whole-table order is worse than a selective equality lookup, and a
+    // fully pinned unique key is one row anyway.
+    let pinned_unique = info
+        .uniques
+        .iter()
+        .any(|k| k.cols.iter().all(|c| pins.iter().any(|(pc, _)| pc == c)));
+    let pinned_index = info
+        .indexes
+        .iter()
+        .any(|k| k.cols.iter().all(|c| pins.iter().any(|(pc, _)| pc == c)));
+    if pinned_unique || (lead.is_empty() && pinned_index) {
+        return None;
+    }
+    let (lo, hi) = bounds(pred, first);
+    if lo > hi {
+        return Some(Box::new(std::iter::empty()));
+    }
+    let range = data.index_range(info, i, &lead, lo, hi);
+    Some(if descending {
+        Box::new(range.rev())
+    } else {
+        Box::new(range)
+    })
 }
 
 /// Calls `f` with every row matching `pred`, in insertion order, until `f`
@@ -266,12 +375,9 @@ pub(crate) fn for_each_match<'d>(
     mut f: impl FnMut(u64, &'d Arc<Row>) -> bool,
 ) {
     match plan(info, data, pred) {
-        Access::Seqs(seqs) => {
-            for seq in seqs {
-                if let Some(row) = data.rows.get(&seq)
-                    && pred.eval(row)
-                    && !f(seq, row)
-                {
+        Access::Rows(rows) => {
+            for (seq, row) in rows {
+                if pred.eval(row) && !f(seq, row) {
                     return;
                 }
             }

@@ -10,11 +10,13 @@ use kavach_store_core::{
     Assign, ColumnKind, Delete, OnDelete, Result, Row, Select, Sum, TableDef, Update, Upsert, Value,
 };
 
-use crate::cond::{cmp_rows, compile, compile_order, for_each_match, invalid, matches};
+use crate::cond::{
+    cmp_rows, compile, compile_order, for_each_match, invalid, matches, ordered_access,
+};
 use crate::error::{conflict, reference};
 use crate::row::{coerce, coerce_row};
-use crate::schema::{Lookup, Schema, TableInfo};
-use crate::state::{State, TableData, key_of};
+use crate::schema::{Schema, TableInfo};
+use crate::state::{State, key_of};
 
 /// One compiled assignment.
 enum Op {
@@ -69,18 +71,6 @@ fn apply(info: &TableInfo, row: &Row, ops: &[(usize, Op)]) -> Result<Row> {
     Ok(row)
 }
 
-/// True when `table` has a row whose column (found by `lookup`) equals `value`.
-fn exists(data: &TableData, lookup: Lookup, value: &Value) -> bool {
-    match lookup {
-        Lookup::Unique(u) => data.unique_get(u, std::slice::from_ref(value)).is_some(),
-        Lookup::Index(i) => data
-            .index_get(i, std::slice::from_ref(value))
-            .next()
-            .is_some(),
-        Lookup::Scan(c) => data.rows.values().any(|r| r[c] == *value),
-    }
-}
-
 /// Checks that every non-NULL referencing value of `rows` has its parent.
 fn check_parents<'r>(
     schema: &Schema,
@@ -98,7 +88,7 @@ fn check_parents<'r>(
             if v.is_null() || old.is_some_and(|old| old[fk.col] == *v) {
                 continue;
             }
-            if !exists(&state.tables[fk.parent], fk.parent_lookup, v) {
+            if !state.tables[fk.parent].exists(&schema.tables[fk.parent], fk.parent_lookup, v) {
                 return Err(reference(info.def.name, &fk.name));
             }
         }
@@ -173,8 +163,32 @@ pub(crate) fn select(schema: &Schema, state: &State, q: &Select) -> Result<Vec<R
         });
         return Ok(out);
     }
-    let mut rows = matches(info, data, &pred);
-    let cmp = |a: &(u64, Arc<Row>), b: &(u64, Arc<Row>)| cmp_rows(&order, (a.0, &a.1), (b.0, &b.1));
+    let mut rows: Vec<(u64, &Arc<Row>)> = Vec::new();
+    if let Some(entries) = ordered_access(info, data, &pred, &order) {
+        // Rows arrive in the first order column's order: stop once enough
+        // matched and the order value moves past the last one needed (rows
+        // tied on it may still sort differently on the other columns).
+        let mut boundary = None;
+        for (ord, seq) in entries {
+            if boundary.is_some_and(|b| b != ord) {
+                break;
+            }
+            if let Some(row) = data.rows.get(&seq)
+                && pred.eval(row)
+            {
+                rows.push((seq, row));
+                if boundary.is_none() && rows.len() >= wanted {
+                    boundary = Some(ord);
+                }
+            }
+        }
+    } else {
+        for_each_match(info, data, &pred, |seq, row| {
+            rows.push((seq, row));
+            true
+        });
+    }
+    let cmp = |a: &(u64, &Arc<Row>), b: &(u64, &Arc<Row>)| cmp_rows(&order, (a.0, a.1), (b.0, b.1));
     if wanted < rows.len() {
         // Top-k: partition around the k-th row, then sort only the head.
         rows.select_nth_unstable_by(wanted, cmp);
@@ -184,7 +198,7 @@ pub(crate) fn select(schema: &Schema, state: &State, q: &Select) -> Result<Vec<R
     Ok(rows
         .into_iter()
         .skip(offset)
-        .map(|(_, r)| Row::clone(&r))
+        .map(|(_, r)| Row::clone(r))
         .collect())
 }
 
@@ -238,8 +252,9 @@ fn apply_changes(
             if v.is_null() || new[fk.parent_col] == *v {
                 continue;
             }
-            if !exists(&state.tables[t], fk.parent_lookup, v)
-                && exists(&state.tables[child.table], child.lookup, v)
+            let child_info = &schema.tables[child.table];
+            if !state.tables[t].exists(info, fk.parent_lookup, v)
+                && state.tables[child.table].exists(child_info, child.lookup, v)
             {
                 return Err(reference(info.def.name, &fk.name));
             }
@@ -300,11 +315,11 @@ pub(crate) fn delete(schema: &Schema, state: &mut State, d: &Delete) -> Result<V
                 continue;
             }
             let data = &state.tables[child.table];
-            for seq in data.find_by(child.lookup, v) {
+            for (seq, child_row) in data.find_by(&schema.tables[child.table], child.lookup, v) {
                 match fk.on_delete {
                     OnDelete::Cascade => {
                         if doomed.insert((child.table, seq)) {
-                            work.push((child.table, data.rows[&seq].clone()));
+                            work.push((child.table, child_row));
                         }
                     }
                     OnDelete::NoAction => blocking.push((child.table, seq, &fk.name)),
@@ -360,7 +375,8 @@ pub(crate) fn upsert(schema: &Schema, state: &mut State, up: &Upsert) -> Result<
         })?;
     let ops = compile_assigns(info, &up.on_conflict)?;
     let row = coerce_row(info.def, up.row.clone())?;
-    let existing = key_of(&row, &info.uniques[u]).and_then(|k| state.tables[t].unique_get(u, &k));
+    let existing =
+        key_of(&row, &info.uniques[u]).and_then(|k| state.tables[t].unique_get(info, u, &k));
     match existing {
         Some(seq) => {
             let old = state.tables[t].rows[&seq].clone();

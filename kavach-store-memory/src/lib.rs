@@ -87,7 +87,7 @@ use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
 pub use tx::MemoryTransaction;
 
-use crate::schema::Schema;
+use crate::schema::{KeyHasher, Schema};
 use crate::state::State;
 
 /// The default time a writer waits for the writer lock.
@@ -143,6 +143,7 @@ struct Inner {
 pub struct MemoryStoreBuilder {
     tables: Vec<&'static TableDef>,
     lock_timeout: Duration,
+    hasher: KeyHasher,
 }
 
 impl MemoryStoreBuilder {
@@ -161,6 +162,13 @@ impl MemoryStoreBuilder {
         self
     }
 
+    /// Makes every key hash collide, so tests exercise collision handling.
+    #[cfg(test)]
+    pub(crate) fn colliding_hashes(mut self) -> Self {
+        self.hasher = KeyHasher::Colliding;
+        self
+    }
+
     /// Builds the store.
     ///
     /// # Panics
@@ -168,7 +176,7 @@ impl MemoryStoreBuilder {
     /// names a column the table does not have, or a reference names a table
     /// that is not in the store.
     pub fn build(self) -> MemoryStore {
-        let schema = Arc::new(Schema::new(&self.tables));
+        let schema = Arc::new(Schema::new(&self.tables, self.hasher));
         let state = State::new(&schema);
         MemoryStore {
             inner: Arc::new(Inner {
@@ -186,6 +194,7 @@ impl Default for MemoryStoreBuilder {
         MemoryStoreBuilder {
             tables: kavach_store_core::all_tables().to_vec(),
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
+            hasher: KeyHasher::Random(std::hash::RandomState::new()),
         }
     }
 }

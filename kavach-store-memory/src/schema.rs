@@ -4,8 +4,9 @@
 //! never from per-table code.
 
 use std::collections::HashMap;
+use std::hash::RandomState;
 
-use kavach_store_core::{OnDelete, TableDef};
+use kavach_store_core::{ColumnKind, OnDelete, TableDef};
 
 use crate::error;
 
@@ -16,10 +17,39 @@ pub(crate) struct Schema {
     by_name: HashMap<&'static str, usize>,
 }
 
+/// How key values are hashed.
+#[derive(Clone, Debug)]
+pub(crate) enum KeyHasher {
+    /// Randomly keyed SipHash, as `std::collections::HashMap` uses.
+    Random(RandomState),
+    /// Every key hashes to 0: tests the collision handling.
+    #[cfg(test)]
+    Colliding,
+}
+
+impl KeyHasher {
+    /// Hashes key values, in key column order.
+    pub fn hash<'v>(&self, values: impl IntoIterator<Item = &'v kavach_store_core::Value>) -> u64 {
+        use std::hash::{BuildHasher, Hash, Hasher};
+        match self {
+            KeyHasher::Random(state) => {
+                let mut h = state.build_hasher();
+                values.into_iter().for_each(|v| v.hash(&mut h));
+                h.finish()
+            }
+            #[cfg(test)]
+            KeyHasher::Colliding => 0,
+        }
+    }
+}
+
 /// One table with column positions resolved.
 #[derive(Debug)]
 pub(crate) struct TableInfo {
     pub def: &'static TableDef,
+    /// Hashes key values for the key and index sets (one per store, shared
+    /// by its forks, which share the data).
+    pub hasher: KeyHasher,
     /// Unique keys; `[0]` is always the primary key.
     pub uniques: Vec<KeyInfo>,
     /// Non-unique indexes: the table's declared indexes plus one per
@@ -37,6 +67,11 @@ pub(crate) struct KeyInfo {
     /// Constraint name (`<table>_pkey` for the primary key) or index name.
     pub name: String,
     pub cols: Vec<usize>,
+    /// An index whose last column holds integers or instants: its entries
+    /// are the hash of the leading columns, then the last column's value, so
+    /// rows of one leading key come in that column's order (see
+    /// [`crate::state`]).
+    pub ordered: bool,
 }
 
 /// A way to find rows by the value of one column without a scan.
@@ -78,7 +113,7 @@ impl Schema {
     /// named by a key, index or reference does not exist, or a reference
     /// names a table that is not in `defs`): table definitions are static
     /// program data, so that is a bug to surface at construction.
-    pub fn new(defs: &[&'static TableDef]) -> Schema {
+    pub fn new(defs: &[&'static TableDef], hasher: KeyHasher) -> Schema {
         let mut by_name = HashMap::new();
         let mut unique_defs: Vec<&'static TableDef> = Vec::new();
         for &def in defs {
@@ -95,20 +130,29 @@ impl Schema {
         let mut tables: Vec<TableInfo> = unique_defs
             .iter()
             .map(|&def| {
-                let mut uniques = vec![KeyInfo {
-                    name: format!("{}_pkey", def.name),
-                    cols: vec![col(def, def.primary_key)],
-                }];
-                uniques.extend(def.uniques.iter().map(|u| KeyInfo {
-                    name: u.name.to_string(),
-                    cols: u.columns.iter().map(|c| col(def, c)).collect(),
+                let key = |name: String, cols: Vec<usize>| KeyInfo {
+                    name,
+                    cols,
+                    ordered: false,
+                };
+                let mut uniques = vec![key(
+                    format!("{}_pkey", def.name),
+                    vec![col(def, def.primary_key)],
+                )];
+                uniques.extend(def.uniques.iter().map(|u| {
+                    key(
+                        u.name.to_string(),
+                        u.columns.iter().map(|c| col(def, c)).collect(),
+                    )
                 }));
                 let mut indexes: Vec<KeyInfo> = def
                     .indexes
                     .iter()
-                    .map(|i| KeyInfo {
-                        name: i.name.to_string(),
-                        cols: i.columns.iter().map(|c| col(def, c)).collect(),
+                    .map(|i| {
+                        key(
+                            i.name.to_string(),
+                            i.columns.iter().map(|c| col(def, c)).collect(),
+                        )
                     })
                     .collect();
                 // Every referencing column gets a one-column index so cascades
@@ -120,14 +164,24 @@ impl Schema {
                         .chain(indexes.iter())
                         .any(|k| k.cols.len() == 1 && k.cols[0] == c);
                     if !covered {
-                        indexes.push(KeyInfo {
-                            name: format!("{}_{}_fk_idx", def.name, fk.column),
-                            cols: vec![c],
-                        });
+                        indexes.push(key(format!("{}_{}_fk_idx", def.name, fk.column), vec![c]));
                     }
+                }
+                for index in &mut indexes {
+                    index.ordered = index.cols.last().is_some_and(|&c| {
+                        matches!(
+                            def.columns[c].kind,
+                            ColumnKind::Int
+                                | ColumnKind::Bool
+                                | ColumnKind::IntBool
+                                | ColumnKind::Timestamp
+                                | ColumnKind::TimestampMs
+                        )
+                    });
                 }
                 TableInfo {
                     def,
+                    hasher: hasher.clone(),
                     uniques,
                     indexes,
                     fks: Vec::new(),

@@ -945,7 +945,7 @@ async fn clones_share_and_forks_copy() {
 /// The hot lookups are key or index lookups, never scans.
 #[tokio::test]
 async fn hot_lookups_use_keys_and_indexes() {
-    use crate::cond::{Access, compile, plan};
+    use crate::cond::{compile, plan};
     let store = store_with_users(&["u1"]).await;
     for i in 0..20 {
         store.create(agent(&format!("a{i}"), "u1")).await.unwrap();
@@ -954,29 +954,196 @@ async fn hot_lookups_use_keys_and_indexes() {
     let state = store.snapshot();
     let t = schema.table(Agent::table_def()).unwrap();
     let (info, data) = (&schema.tables[t], &state.tables[t]);
-    let access = |cond: Cond| plan(info, data, &compile(info, &cond).unwrap());
-    assert_eq!(
-        access(Cond::eq("token_hash", "hash-a3")),
-        Access::Seqs(vec![3])
-    );
-    assert_eq!(access(Cond::eq("id", "a4")), Access::Seqs(vec![4]));
-    assert_eq!(access(Cond::eq("id", "nope")), Access::Seqs(vec![]));
-    assert_eq!(
-        access(Cond::is_in("id", ["a5", "a1"])),
-        Access::Seqs(vec![1, 5])
-    );
+    let access = |cond: Cond| plan(info, data, &compile(info, &cond).unwrap()).seqs();
+    assert_eq!(access(Cond::eq("token_hash", "hash-a3")), Some(vec![3]));
+    assert_eq!(access(Cond::eq("id", "a4")), Some(vec![4]));
+    assert_eq!(access(Cond::eq("id", "nope")), Some(vec![]));
+    assert_eq!(access(Cond::is_in("id", ["a5", "a1"])), Some(vec![1, 5]));
     // The foreign-key column's own index, and the composite (owner_id, status).
-    assert_eq!(
-        access(Cond::eq("owner_id", "u1")),
-        Access::Seqs((0..20).collect())
-    );
+    assert_eq!(access(Cond::eq("owner_id", "u1")), Some((0..20).collect()));
     assert_eq!(
         access(Cond::eq("owner_id", "u1").and(Cond::eq("status", "revoked"))),
-        Access::Seqs(vec![])
+        Some(vec![])
     );
-    assert_eq!(access(Cond::eq("name", "agent a1")), Access::Scan);
+    assert_eq!(access(Cond::eq("name", "agent a1")), None);
     assert_eq!(
         access(Cond::Or(vec![Cond::eq("id", "a1"), Cond::eq("id", "a2")])),
-        Access::Scan
+        None
     );
+}
+
+/// With every key hash colliding, keys, indexes and references still find
+/// exactly the right rows.
+#[tokio::test]
+async fn hash_collisions_are_resolved_by_comparing_keys() {
+    let store = MemoryStore::builder()
+        .table(&CHILD_FREE)
+        .colliding_hashes()
+        .build();
+    let rows: Vec<Row> = (0..60)
+        .map(|i| {
+            r(
+                &format!("id{i:02}"),
+                Some(&format!("a{}", i % 3)),
+                None,
+                Some(i64::from(i % 4)),
+            )
+        })
+        .collect();
+    store.insert_rows(&CHILD_FREE, rows).await.unwrap();
+    for cond in [
+        Cond::eq("id", "id07"),
+        Cond::eq("n", 2i64),
+        Cond::eq("n", 2i64).and(Cond::eq("ref_a", "a1")),
+        Cond::is_in("id", ["id01", "id59", "x"]),
+    ] {
+        let indexed = store
+            .select_rows(&Select::new(&CHILD_FREE, cond.clone()))
+            .await
+            .unwrap();
+        let scanned = store
+            .select_rows(&Select::new(&CHILD_FREE, Cond::Or(vec![cond.clone()])))
+            .await
+            .unwrap();
+        assert_eq!(indexed, scanned, "{cond:?}");
+        assert!(!indexed.is_empty(), "{cond:?}");
+    }
+    let dup = store
+        .insert_rows(&CHILD_FREE, vec![r("id07", None, None, None)])
+        .await
+        .unwrap_err();
+    assert!(dup.is_conflict());
+
+    let store = MemoryStore::builder().colliding_hashes().build();
+    for id in ["u1", "u2", "u3"] {
+        store.create(user(id)).await.unwrap();
+    }
+    store.create(agent("a1", "u2")).await.unwrap();
+    store.create(session("s1", "u3")).await.unwrap();
+    assert!(
+        store
+            .create(agent("a2", "nobody"))
+            .await
+            .unwrap_err()
+            .is_reference()
+    );
+    store.delete::<User>("u1").await.unwrap();
+    assert!(store.delete::<User>("u2").await.unwrap_err().is_reference());
+    assert!(store.delete::<User>("u3").await.unwrap_err().is_reference());
+    assert_eq!(
+        store
+            .find_agent_by_token_hash("hash-a1")
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        "a1"
+    );
+    let mut clash = user("u4");
+    clash.email = "u2@example.com".into();
+    assert_eq!(
+        constraint(&store.create(clash).await.unwrap_err()),
+        "kavach_users_email_key"
+    );
+    // Updating a key to a value another row holds, and to a free one.
+    let taken = UserPatch {
+        email: Some("u3@example.com".into()),
+        ..Default::default()
+    };
+    assert!(
+        store
+            .update::<User>("u2", &taken)
+            .await
+            .unwrap_err()
+            .is_conflict()
+    );
+    let free = UserPatch {
+        email: Some("new@example.com".into()),
+        ..Default::default()
+    };
+    store.update::<User>("u2", &free).await.unwrap();
+    assert_eq!(
+        store
+            .count::<User>(Cond::eq("email", "new@example.com"))
+            .await
+            .unwrap(),
+        1
+    );
+}
+
+/// Ordered selects served by an ordered index (rows read in index order,
+/// stopping early) return what sorting every match returns.
+#[tokio::test]
+async fn ordered_index_paths_agree_with_sorting() {
+    for store in [
+        MemoryStore::builder().table(&CHILD_FREE).build(),
+        MemoryStore::builder()
+            .table(&CHILD_FREE)
+            .colliding_hashes()
+            .build(),
+    ] {
+        let rows: Vec<Row> = (0..400)
+            .map(|i| {
+                let n = (i % 9 != 0).then_some(i64::from((i * 7919) % 23));
+                // Ids not in insertion order, so ties on `n` must be sorted.
+                r(&format!("id{:03}", (i * 37) % 400), Some(&format!("a{}", i % 4)), None, n)
+            })
+            .collect();
+        store.insert_rows(&CHILD_FREE, rows).await.unwrap();
+        static DESC: &[OrderBy] = &[OrderBy::desc("n"), OrderBy::desc("id")];
+        static ASC: &[OrderBy] = &[OrderBy::asc("n"), OrderBy::asc("id")];
+        let keyset = Cond::Or(vec![
+            Cond::lt("n", 9i64),
+            Cond::eq("n", 9i64).and(Cond::lt("id", "id200")),
+        ]);
+        let filters = vec![
+            Cond::All,
+            Cond::eq("ref_a", "a3"),
+            Cond::eq("ref_a", "a1").and(keyset.clone()),
+            keyset,
+            Cond::eq("ref_a", "a2").and(Cond::ge("n", 20i64)),
+            Cond::eq("ref_a", "a2").and(Cond::gt("n", 30i64)),
+            Cond::eq("ref_a", "a0").and(Cond::eq("n", 5i64)),
+            Cond::eq("ref_a", "a0").and(Cond::IsNull("n")),
+        ];
+        for filter in filters {
+            let all = store
+                .select_rows(&Select::new(&CHILD_FREE, filter.clone()))
+                .await
+                .unwrap();
+            for order in [DESC, ASC] {
+                let mut want = all.clone();
+                want.sort_by(|a, b| {
+                    order.iter().fold(std::cmp::Ordering::Equal, |acc, o| {
+                        let c = if o.column == "n" { 3 } else { 0 };
+                        let ord = a[c].sql_cmp(&b[c]);
+                        acc.then(if o.descending { ord.reverse() } else { ord })
+                    })
+                });
+                for (offset, limit) in [
+                    (0, None),
+                    (0, Some(1)),
+                    (0, Some(10)),
+                    (7, Some(10)),
+                    (95, Some(10)),
+                ] {
+                    let mut q = Select::new(&CHILD_FREE, filter.clone())
+                        .order(order)
+                        .offset(offset);
+                    q.limit = limit;
+                    let got = store.select_rows(&q).await.unwrap();
+                    let expected: Vec<Row> = want
+                        .iter()
+                        .skip(offset as usize)
+                        .take(limit.map_or(usize::MAX, |l| l as usize))
+                        .cloned()
+                        .collect();
+                    assert_eq!(
+                        got, expected,
+                        "{filter:?} {order:?} offset {offset} limit {limit:?}"
+                    );
+                }
+            }
+        }
+    }
 }
