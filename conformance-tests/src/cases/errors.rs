@@ -9,32 +9,9 @@
 use kavach_store_core::prelude::*;
 
 use super::builders as b;
-use super::support::{Kind, count, count_all, expect_err, uid};
+use super::support::{Kind, count, count_all, expect_err, row_with_parents, uid};
 use crate::Ctx;
-use crate::fixtures::{
-    Variant, cascading_children, fix_string_lists, insert_with_parents, sample_row,
-};
-
-/// A row of `table` whose every foreign key (nullable ones too) points at a
-/// freshly inserted parent; the row itself is not inserted.
-async fn row_with_parents(
-    store: &dyn KavachStore,
-    table: &'static TableDef,
-    variant: Variant,
-) -> Row {
-    let mut parents: Vec<(&str, Value)> = Vec::new();
-    for fk in &table.foreign_keys {
-        let parent = table_by_name(fk.parent_table).expect("parent table");
-        let parent_row = insert_with_parents(store, parent, Variant::Minimal).await;
-        parents.push((
-            fk.column,
-            parent_row[parent.expect_column(fk.parent_column)].clone(),
-        ));
-    }
-    let mut row = sample_row(table, variant, &parents);
-    fix_string_lists(table, &mut row, variant);
-    row
-}
+use crate::fixtures::{Variant, cascading_children, insert_with_parents};
 
 /// The row of `table` whose `column` equals `value`.
 fn by(column: &'static str, value: &Value) -> Cond {

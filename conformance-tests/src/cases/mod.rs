@@ -7,6 +7,7 @@ pub mod tables;
 // --- behaviour tiers: pagination, transactions, concurrency, errors, expiry ---
 pub mod concurrency;
 pub mod errors;
+pub mod expiry;
 pub mod pagination;
 pub mod support;
 pub mod transactions;
@@ -89,6 +90,16 @@ macro_rules! for_each_case {
             errors::missing_keys_and_key_patches_are_rejected,
             errors::named_updates_of_missing_rows_are_not_found,
             errors::cascade_reports_equal_rows_removed,
+            expiry::every_purge_deletes_exactly_the_expired_rows,
+            expiry::oauth_access_token_purge_needs_both_expiries_past,
+            expiry::refresh_token_purge_covers_tokens_and_families,
+            expiry::purge_expired_reports_every_table,
+            expiry::validate_session_at_the_boundary,
+            expiry::expire_agents_at_the_boundary,
+            expiry::expire_approval_requests_at_the_boundary,
+            expiry::expire_ephemeral_sessions_at_the_boundary,
+            expiry::expire_org_invitations_at_the_boundary,
+            expiry::consume_operations_respect_the_expiry_boundary,
             // --- end behaviour tiers ---
             // --- domain operations ---
             users::user_lookups_find_the_stored_row,

@@ -7,7 +7,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use kavach_store_core::prelude::*;
 
 use super::builders as b;
-use crate::fixtures;
+use crate::fixtures::{self, Variant, fix_string_lists, insert_with_parents, sample_row};
 
 /// A whole-second instant `secs` seconds after a fixed base (no
 /// milliseconds, so "at the boundary" means the same on every backend).
@@ -133,4 +133,25 @@ pub async fn count(store: &dyn KavachStore, table: &'static TableDef, filter: Co
 /// Number of rows in `table`.
 pub async fn count_all(store: &dyn KavachStore, table: &'static TableDef) -> u64 {
     count(store, table, Cond::All).await
+}
+
+/// A row of `table` whose every foreign key (nullable ones too) points at a
+/// freshly inserted parent; the row itself is not inserted.
+pub async fn row_with_parents(
+    store: &dyn KavachStore,
+    table: &'static TableDef,
+    variant: Variant,
+) -> Row {
+    let mut parents: Vec<(&str, Value)> = Vec::new();
+    for fk in &table.foreign_keys {
+        let parent = table_by_name(fk.parent_table).expect("parent table");
+        let parent_row = insert_with_parents(store, parent, Variant::Minimal).await;
+        parents.push((
+            fk.column,
+            parent_row[parent.expect_column(fk.parent_column)].clone(),
+        ));
+    }
+    let mut row = sample_row(table, variant, &parents);
+    fix_string_lists(table, &mut row, variant);
+    row
 }
