@@ -752,3 +752,26 @@ mod admin_tests {
         );
     }
 }
+
+#[cfg(test)]
+mod precision_doc_tests {
+    use kavach_store_core::{ColumnKind, all_tables};
+
+    /// Pins the counts the README's precision table states.
+    #[test]
+    fn ninety_one_second_columns_and_one_millisecond_column() {
+        let count = |k: ColumnKind| {
+            all_tables()
+                .iter()
+                .flat_map(|t| t.columns.iter().map(move |c| (t.name, c)))
+                .filter(|(_, c)| c.kind == k)
+                .map(|(t, c)| format!("{t}.{}", c.name))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(count(ColumnKind::Timestamp).len(), 91);
+        assert_eq!(
+            count(ColumnKind::TimestampMs),
+            ["kavach_login_history.timestamp"]
+        );
+    }
+}
