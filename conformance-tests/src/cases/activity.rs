@@ -21,8 +21,8 @@ fn window(k: i64) -> DateTime<Utc> {
 }
 
 /// Audit writes (one, many, none; a bulk insert with a bad row stores
-/// nothing), `get_audit_log`, `count_audit_logs` per filter, a plain query,
-/// and the strict `delete_audit_logs_before` retention cut-off.
+/// nothing), `get_audit_log`, `count_audit_logs` per filter, a plain query
+/// and page, and the strict `delete_audit_logs_before` retention cut-off.
 pub async fn audit_log_write_count_and_retention(ctx: &Ctx) {
     let s = ctx.store();
     let (u, a) = b::seed_user_agent(s).await;
@@ -145,6 +145,20 @@ pub async fn audit_log_write_count_and_retention(ctx: &Ctx) {
         .await
         .unwrap();
     assert_eq!(keys(&newest), keys_of(&[&bulk[2], &bulk[0], &one]));
+    let page = s
+        .list_audit_logs(&AuditFilter::agent(a.id.clone()), &PageRequest::first(2))
+        .await
+        .unwrap();
+    assert_eq!(keys(&page.items), keys_of(&[&bulk[2], &bulk[0]]));
+    let rest = s
+        .list_audit_logs(
+            &AuditFilter::agent(a.id.clone()),
+            &PageRequest::after(2, page.next.expect("a second page")),
+        )
+        .await
+        .unwrap();
+    assert_eq!(keys(&rest.items), keys_of(&[&one]));
+    assert!(rest.next.is_none());
 
     // Strictly older than the cut-off: rows at 0, 2 and 4 s go, the one at 10 s stays.
     assert_eq!(s.delete_audit_logs_before(instant(7)).await.unwrap(), 3);

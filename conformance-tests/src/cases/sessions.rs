@@ -728,7 +728,7 @@ pub async fn ephemeral_session_create_and_lookups(ctx: &Ctx) {
     let perm = b::permission(&agent.id);
     let want = b::ephemeral_session(&agent, Some(5));
     let created = s
-        .create_ephemeral_session(agent.clone(), &[perm.clone()], want.clone())
+        .create_ephemeral_session(agent.clone(), std::slice::from_ref(&perm), want.clone())
         .await
         .expect("create");
     assert_same(ctx, &created, &want);
@@ -778,7 +778,7 @@ pub async fn ephemeral_session_create_and_lookups(ctx: &Ctx) {
         ..b::ephemeral_session(&agent2, None)
     };
     assert_conflict(
-        s.create_ephemeral_session(agent2.clone(), &[perm2.clone()], dup)
+        s.create_ephemeral_session(agent2.clone(), std::slice::from_ref(&perm2), dup)
             .await,
     );
     assert!(s.get_agent(&agent2.id).await.unwrap().is_none());
