@@ -17,6 +17,9 @@ use super::builders as b;
 use super::support::{Kind, at, audit_at, cost_at, event_at, expect_err, login_at, uid};
 use crate::Ctx;
 
+/// A named filter with the predicate that selects the same rows in Rust.
+type Named<'a, F, T> = (&'static str, F, Box<dyn Fn(&T) -> bool + Send + Sync + 'a>);
+
 /// One of the keyset-paginated lists, with its filter.
 enum List {
     Audit(AuditFilter),
@@ -139,7 +142,7 @@ fn newest_first(mut rows: Vec<(DateTime<Utc>, String)>) -> Vec<String> {
 fn scrambled<T: Clone>(rows: &[T]) -> Vec<T> {
     let n = rows.len();
     let mut order: Vec<usize> = (0..n).map(|i| (i * 7) % n.max(1)).collect();
-    if n % 7 == 0 {
+    if n.is_multiple_of(7) {
         order = (0..n).rev().collect();
     }
     order.into_iter().map(|i| rows[i].clone()).collect()
@@ -268,11 +271,7 @@ pub async fn audit_log_pages_combine_filters_with_cursors(ctx: &Ctx) {
 
     let since = at(4);
     let until = at(12);
-    let filters: Vec<(
-        &str,
-        AuditFilter,
-        Box<dyn Fn(&AuditLog) -> bool + Send + Sync + '_>,
-    )> = vec![
+    let filters: Vec<Named<'_, AuditFilter, AuditLog>> = vec![
         (
             "user",
             AuditFilter {
@@ -489,11 +488,7 @@ pub async fn agent_pages_walk_every_size(ctx: &Ctx) {
     )
     .await;
 
-    let combos: Vec<(
-        &str,
-        AgentFilter,
-        Box<dyn Fn(&Agent) -> bool + Send + Sync + '_>,
-    )> = vec![
+    let combos: Vec<Named<'_, AgentFilter, Agent>> = vec![
         (
             "active",
             AgentFilter {
@@ -592,11 +587,7 @@ pub async fn cost_event_pages_walk_every_size(ctx: &Ctx) {
 
     let since = at(3);
     let until = at(9);
-    let filters: Vec<(
-        &str,
-        CostFilter,
-        Box<dyn Fn(&CostEvent) -> bool + Send + Sync + '_>,
-    )> = vec![
+    let filters: Vec<Named<'_, CostFilter, CostEvent>> = vec![
         (
             "agent",
             CostFilter {
@@ -730,11 +721,7 @@ pub async fn stream_event_pages_walk_every_size(ctx: &Ctx) {
     )
     .await;
     let since = at(7);
-    let filters: Vec<(
-        &str,
-        StreamEventFilter,
-        Box<dyn Fn(&StreamEvent) -> bool + Send + Sync + '_>,
-    )> = vec![
+    let filters: Vec<Named<'_, StreamEventFilter, StreamEvent>> = vec![
         (
             "types",
             StreamEventFilter {
@@ -1097,11 +1084,7 @@ pub async fn query_audit_logs_filters_each_field(ctx: &Ctx) {
         .expect("insert");
     let since = at(5);
     let until = at(17);
-    let cases: Vec<(
-        &str,
-        AuditFilter,
-        Box<dyn Fn(&AuditLog) -> bool + Send + Sync + '_>,
-    )> = vec![
+    let cases: Vec<Named<'_, AuditFilter, AuditLog>> = vec![
         (
             "agent",
             AuditFilter::agent(a1.id.clone()),

@@ -926,7 +926,11 @@ pub async fn multi_step_operations_are_all_or_nothing(ctx: &Ctx) {
         ..b::ephemeral_session(&eph_agent, Some(3))
     };
     let err = store
-        .create_ephemeral_session(eph_agent.clone(), &[eph_perm.clone()], eph_session.clone())
+        .create_ephemeral_session(
+            eph_agent.clone(),
+            std::slice::from_ref(&eph_perm),
+            eph_session.clone(),
+        )
         .await;
     expect_err(
         err,
