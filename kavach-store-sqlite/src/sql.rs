@@ -55,6 +55,9 @@ fn no_column(table: &TableDef, column: &str) -> StoreError {
     StoreError::invalid_input(format!("{}.{column}", table.name), "no such column")
 }
 
+/// Rendered statements kept before the cache is reset.
+const MAX_CACHED_SHAPES: usize = 4096;
+
 /// Rendered statements of one store, by shape.
 #[derive(Debug)]
 pub(crate) struct SqlCache {
@@ -90,10 +93,13 @@ impl SqlCache {
             return Ok(sql.clone());
         }
         let sql: Arc<str> = render()?.into();
-        self.by_shape
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(shape, sql.clone());
+        let mut cache = self.by_shape.write().unwrap_or_else(|e| e.into_inner());
+        // Shapes are bounded by the code's queries, except `IN` lists of
+        // varying length: keep the cache from growing without bound.
+        if cache.len() >= MAX_CACHED_SHAPES {
+            cache.clear();
+        }
+        cache.insert(shape, sql.clone());
         Ok(sql)
     }
 
