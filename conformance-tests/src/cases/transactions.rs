@@ -28,10 +28,11 @@ pub async fn transaction_commit_publishes_writes(ctx: &Ctx) {
     tx.create_permissions(&[b::permission(&agent.id), b::permission(&agent.id)])
         .await
         .expect("permissions in tx");
-    assert_eq!(
-        tx.get_user(&user.id).await.expect("read in tx"),
-        Some(user.clone()),
-        "a transaction reads its own writes"
+    let own = tx.get_user(&user.id).await.expect("read in tx");
+    b::assert_same(
+        ctx,
+        &own.expect("a transaction reads its own writes"),
+        &user,
     );
     assert!(
         tx.find_agent_by_token_hash(&agent.token_hash)
