@@ -18,8 +18,9 @@ struct MySqlFactory {
     url: String,
     /// Connections for CREATE / DROP DATABASE.
     admin: Pool,
-    /// Databases created, with their stores (to close the pool before dropping).
-    created: Mutex<Vec<(String, MySqlStore)>>,
+    /// Databases created, with their stores (to close the pool before
+    /// dropping) and the handle given to the case (to find them again).
+    created: Mutex<Vec<(String, MySqlStore, Arc<dyn KavachStore>)>>,
 }
 
 #[async_trait::async_trait]
@@ -45,21 +46,25 @@ impl Factory for MySqlFactory {
         let store = MySqlStore::from_pool(Pool::new(builder), options)
             .await
             .map_err(|e| e.to_string())?;
-        self.created.lock().unwrap().push((db, store.clone()));
-        Ok(Arc::new(store))
+        let handle: Arc<dyn KavachStore> = Arc::new(store.clone());
+        self.created
+            .lock()
+            .unwrap()
+            .push((db, store, handle.clone()));
+        Ok(handle)
     }
 
     async fn dispose(&self, store: Arc<dyn KavachStore>) {
         let found = {
             let mut created = self.created.lock().unwrap();
-            let target = format!("{store:?}");
             created
                 .iter()
-                .position(|(_, s)| format!("{s:?}") == target)
+                .position(|(_, _, handle)| Arc::ptr_eq(handle, &store))
                 .map(|i| created.remove(i))
         };
         drop(store);
-        if let Some((db, store)) = found {
+        if let Some((db, store, handle)) = found {
+            drop(handle);
             let _ = store.close().await;
             if let Ok(mut conn) = self.admin.get_conn().await {
                 let _ = conn

@@ -45,8 +45,9 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use kavach_store_core::admin::{MigrationInfo, MigrationStatus, SchemaAdmin, TableInfo};
 use kavach_store_core::{
-    Cond, Delete, KavachStore, Result, Row, RowStore, Select, StoreError, Sum, TableDef,
+    ColumnDef, Cond, Delete, KavachStore, Result, Row, RowStore, Select, StoreError, Sum, TableDef,
     Transaction, Transactional, Update, Upsert, Value,
 };
 use mysql_async::{Opts, OptsBuilder, Pool, PoolConstraints, PoolOpts, TxOpts};
@@ -495,5 +496,41 @@ impl Transactional for MySqlStore {
 impl KavachStore for MySqlStore {
     fn backend_name(&self) -> &'static str {
         "mysql"
+    }
+
+    fn admin(&self) -> Option<&dyn SchemaAdmin> {
+        Some(self)
+    }
+}
+
+#[async_trait]
+impl SchemaAdmin for MySqlStore {
+    async fn migrate(&self) -> Result<Vec<MigrationInfo>> {
+        let report = MySqlStore::migrate(self).await?;
+        Ok(migrate::MIGRATIONS
+            .iter()
+            .filter(|m| report.applied.contains(&m.version))
+            .map(|m| MigrationInfo {
+                version: i64::from(m.version),
+                name: m.name.to_string(),
+            })
+            .collect())
+    }
+
+    async fn migration_status(&self) -> Result<MigrationStatus> {
+        migrate::status(&self.inner.pool).await
+    }
+
+    async fn inspect_tables(&self) -> Result<Vec<TableInfo>> {
+        migrate::inspect(&self.inner.pool).await
+    }
+
+    fn column_type_compatible(
+        &self,
+        _table: &TableDef,
+        column: &ColumnDef,
+        sql_type: &str,
+    ) -> bool {
+        migrate::type_compatible(column.kind, sql_type)
     }
 }

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use kavach_store_core::admin::{ColumnInfo, IndexInfo, MigrationInfo, MigrationStatus, TableInfo};
 use kavach_store_core::{ColumnKind, OnDelete, Result, StoreError, all_tables};
 use mysql_async::Pool;
 use mysql_async::prelude::Queryable;
@@ -174,6 +175,99 @@ pub(crate) async fn load_meta(pool: &Pool) -> Result<Meta> {
     Ok(Meta::from_columns(rows))
 }
 
+/// Applied and pending migrations (no ledger yet: everything pending).
+pub(crate) async fn status(pool: &Pool) -> Result<MigrationStatus> {
+    let mut conn = pool.get_conn().await.map_err(map_general)?;
+    let ledger: Option<i64> = conn
+        .query_first(
+            "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() \
+             AND TABLE_NAME = 'kavach_store_migrations'",
+        )
+        .await
+        .map_err(map_general)?;
+    let done: Vec<(u32, String)> = if ledger.unwrap_or(0) > 0 {
+        conn.query("SELECT `version`, `name` FROM `kavach_store_migrations` ORDER BY `version`")
+            .await
+            .map_err(map_general)?
+    } else {
+        Vec::new()
+    };
+    let applied = done
+        .iter()
+        .map(|(v, n)| MigrationInfo {
+            version: i64::from(*v),
+            name: n.clone(),
+        })
+        .collect();
+    let pending = MIGRATIONS
+        .iter()
+        .filter(|m| !done.iter().any(|(v, _)| *v == m.version))
+        .map(|m| MigrationInfo {
+            version: i64::from(m.version),
+            name: m.name.to_string(),
+        })
+        .collect();
+    Ok(MigrationStatus { applied, pending })
+}
+
+/// Every `kavach_*` table (the ledger excluded) with its columns and indexes.
+pub(crate) async fn inspect(pool: &Pool) -> Result<Vec<TableInfo>> {
+    let mut conn = pool.get_conn().await.map_err(map_general)?;
+    let columns: Vec<(String, String, String, String)> = conn
+        .query(
+            "SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE FROM information_schema.COLUMNS \
+             WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME LIKE 'kavach!_%' ESCAPE '!' \
+             ORDER BY TABLE_NAME, ORDINAL_POSITION",
+        )
+        .await
+        .map_err(map_general)?;
+    let indexes: Vec<(String, String, i64, String)> = conn
+        .query(
+            "SELECT TABLE_NAME, INDEX_NAME, MIN(NON_UNIQUE), \
+             GROUP_CONCAT(COLUMN_NAME ORDER BY SEQ_IN_INDEX SEPARATOR ',') \
+             FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() \
+             AND TABLE_NAME LIKE 'kavach!_%' ESCAPE '!' GROUP BY TABLE_NAME, INDEX_NAME ORDER BY TABLE_NAME, INDEX_NAME",
+        )
+        .await
+        .map_err(map_general)?;
+    let mut tables: Vec<TableInfo> = Vec::new();
+    for (table, column, sql_type, nullable) in columns {
+        if table == LEDGER_TABLE {
+            continue;
+        }
+        if tables.last().is_none_or(|t| t.name != table) {
+            tables.push(TableInfo {
+                name: table.clone(),
+                columns: Vec::new(),
+                indexes: Vec::new(),
+            });
+        }
+        let info = tables.last_mut().expect("pushed");
+        info.columns.push(ColumnInfo {
+            name: column,
+            sql_type,
+            nullable: nullable == "YES",
+        });
+    }
+    for (table, name, non_unique, cols) in indexes {
+        if let Some(info) = tables.iter_mut().find(|t| t.name == table) {
+            info.indexes.push(IndexInfo {
+                name,
+                columns: cols.split(',').map(str::to_string).collect(),
+                unique: non_unique == 0,
+            });
+        }
+    }
+    Ok(tables)
+}
+
+/// Whether a column type (`varchar(128)`, `datetime(3)`, …) holds `kind`.
+pub(crate) fn type_compatible(kind: ColumnKind, sql_type: &str) -> bool {
+    let base = sql_type.trim().to_ascii_lowercase();
+    let base = base.split(['(', ' ']).next().unwrap_or("");
+    type_fits(kind, base)
+}
+
 fn type_fits(kind: ColumnKind, data_type: &str) -> bool {
     match kind {
         ColumnKind::Text => matches!(
@@ -294,6 +388,17 @@ pub(crate) async fn verify(pool: &Pool) -> Result<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn column_types_are_judged_by_their_base_type() {
+        assert!(type_compatible(ColumnKind::Text, "varchar(128)"));
+        assert!(type_compatible(ColumnKind::Int, "bigint(20)"));
+        assert!(!type_compatible(ColumnKind::Int, "int(11)"));
+        assert!(type_compatible(ColumnKind::Bool, "tinyint(1)"));
+        assert!(type_compatible(ColumnKind::Timestamp, "datetime(3)"));
+        assert!(type_compatible(ColumnKind::Json, "longtext"));
+        assert!(!type_compatible(ColumnKind::Json, "varchar(10)"));
+    }
 
     #[test]
     fn the_initial_migration_creates_every_table() {

@@ -668,6 +668,41 @@ async fn migrations_are_versioned_idempotent_and_safe_in_parallel() {
         .await
         .unwrap();
     assert_eq!(tables, Some(all_tables().len() as i64 + 1));
+    // The schema administration the CLI uses.
+    let admin = lazy.admin().expect("SQL backends have an admin");
+    let status = admin.migration_status().await.unwrap();
+    assert_eq!(
+        (status.current_version(), status.pending.len()),
+        (Some(1), 0)
+    );
+    let tables = admin.inspect_tables().await.unwrap();
+    assert_eq!(tables.len(), all_tables().len());
+    for def in all_tables() {
+        let info = tables.iter().find(|t| t.name == def.name).expect("table");
+        for column in &def.columns {
+            let c = info
+                .columns
+                .iter()
+                .find(|c| c.name == column.name)
+                .expect("column");
+            assert!(
+                admin.column_type_compatible(def, column, &c.sql_type),
+                "{}.{}",
+                def.name,
+                column.name
+            );
+            assert_eq!(c.nullable, column.nullable, "{}.{}", def.name, column.name);
+        }
+        for unique in &def.uniques {
+            assert!(
+                info.indexes
+                    .iter()
+                    .any(|i| i.name == unique.name && i.unique),
+                "{}",
+                unique.name
+            );
+        }
+    }
     // The lazy store now checks lengths (it re-read the schema after migrating).
     assert!(
         lazy.create(user("u1", &"x".repeat(400)))
