@@ -1086,7 +1086,12 @@ async fn ordered_index_paths_agree_with_sorting() {
             .map(|i| {
                 let n = (i % 9 != 0).then_some(i64::from((i * 7919) % 23));
                 // Ids not in insertion order, so ties on `n` must be sorted.
-                r(&format!("id{:03}", (i * 37) % 400), Some(&format!("a{}", i % 4)), None, n)
+                r(
+                    &format!("id{:03}", (i * 37) % 400),
+                    Some(&format!("a{}", i % 4)),
+                    None,
+                    n,
+                )
             })
             .collect();
         store.insert_rows(&CHILD_FREE, rows).await.unwrap();

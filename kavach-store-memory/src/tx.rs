@@ -28,7 +28,35 @@ use crate::state::State;
 ///
 /// It offers every store operation (it is a [`kavach_store_core::RowStore`]),
 /// sees its own uncommitted changes, and rolls back when dropped without
-/// [`Transaction::commit`].
+/// [`Transaction::commit`]. A failed statement inside it changes nothing
+/// and leaves the transaction usable.
+///
+/// A top-level transaction holds the store's writer lock until it ends:
+/// other writers wait (up to the lock timeout), readers outside see the
+/// committed data only. `begin` on a transaction opens a savepoint: commit
+/// keeps its changes in the enclosing transaction, rollback or drop undoes
+/// everything done since it began (including through the enclosing
+/// transaction meanwhile, as `ROLLBACK TO SAVEPOINT` does).
+///
+/// ```
+/// use kavach_store_core::prelude::*;
+/// use kavach_store_memory::MemoryStore;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), StoreError> {
+/// let store = MemoryStore::new();
+/// let tx = store.begin().await?;
+/// tx.create(User { id: "u1".into(), email: "a@example.com".into(), ..Default::default() }).await?;
+/// {
+///     let savepoint = tx.begin().await?;
+///     savepoint.delete::<User>("u1").await?;
+///     savepoint.rollback().await?;
+/// }
+/// assert!(store.get::<User>("u1").await?.is_none(), "not committed yet");
+/// tx.commit().await?;
+/// assert!(store.get::<User>("u1").await?.is_some());
+/// # Ok(()) }
+/// ```
 pub struct MemoryTransaction<'a> {
     store: MemoryStore,
     scope: Scope<'a>,
