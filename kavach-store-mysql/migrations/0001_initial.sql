@@ -1,15 +1,16 @@
--- kavach-store-mysql migration 0001: the 48 kavach_* tables (MySQL 8.0.23+ / MariaDB 10.5+).
+-- kavach-store-mysql migration 0001: the 48 kavach_* tables (MySQL 8.0 / MariaDB 10.6+; tested on MariaDB 10.11).
 --
 -- Differences from KavachOS's reference MySQL DDL (spec/dialects.md §5), on purpose:
 -- * Key columns are VARCHAR, never TEXT (TEXT keys fail with error 1170 on both servers):
 --     128  ids, references to ids, hashes (SHA-256 hex is 64; room for SHA-512), enum-like
 --          columns that are indexed or carry a default (status, type, role, ...);
---     255  names, slugs, usernames, client ids, domains, provider ids, codes, tokens,
+--     255  names, slugs, usernames, client ids, domains, provider ids, codes, tokens, OAuth states,
 --          challenges, instance ids, JWT ids, device fingerprints;
 --     320  email addresses and identifiers that may hold one (64 + 1 + 255);
 --     512  DIDs and the rate-limit resource pattern.
 --   Every composite index stays within InnoDB's 3072-byte key limit at 4 bytes per
---   character (the largest, the rebac tuple over five VARCHAR(128), is 2560 bytes).
+--   character: the largest are the rate-limit bucket (VARCHAR(128) + VARCHAR(512) +
+--   DATETIME(3) = 2567 bytes) and the rebac tuple (five VARCHAR(128) = 2560 bytes).
 -- * Columns that are neither keyed nor defaulted stay TEXT (64 KiB), as in the reference.
 -- * Long values that must be unique (OAuth access/refresh tokens hold JWTs, MCP endpoint
 --   URLs, WebAuthn credential ids up to 1023 bytes) are TEXT with a STORED generated
@@ -254,7 +255,7 @@ CREATE TABLE IF NOT EXISTS `kavach_oauth_accounts` (
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
 CREATE TABLE IF NOT EXISTS `kavach_oauth_states` (
-  `state` VARCHAR(128) NOT NULL,
+  `state` VARCHAR(255) NOT NULL,
   `code_verifier` TEXT NOT NULL,
   `redirect_uri` TEXT NOT NULL,
   `provider` TEXT NOT NULL,
