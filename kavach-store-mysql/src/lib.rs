@@ -94,6 +94,9 @@ pub struct MySqlOptions {
     /// above the minimum is closed when it is returned: a reconnect, and
     /// re-preparing every statement, per operation.)
     pub idle_timeout: Duration,
+    /// How long an operation waits for a pooled connection before failing
+    /// with `Unavailable`. Default 30 s.
+    pub acquire_timeout: Duration,
 }
 
 impl Default for MySqlOptions {
@@ -106,6 +109,7 @@ impl Default for MySqlOptions {
             migration_lock_timeout: Duration::from_secs(60),
             deadlock_retries: 8,
             idle_timeout: Duration::from_secs(60),
+            acquire_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -139,6 +143,11 @@ impl MySqlOptions {
     /// Sets [`MySqlOptions::idle_timeout`].
     pub fn idle_timeout(mut self, timeout: Duration) -> Self {
         self.idle_timeout = timeout;
+        self
+    }
+    /// Sets [`MySqlOptions::acquire_timeout`].
+    pub fn acquire_timeout(mut self, timeout: Duration) -> Self {
+        self.acquire_timeout = timeout;
         self
     }
     /// Sets [`MySqlOptions::deadlock_retries`].
@@ -356,7 +365,21 @@ impl MySqlStore {
     }
 
     async fn conn(&self) -> Result<mysql_async::Conn> {
-        self.inner.pool.get_conn().await.map_err(map_general)
+        match tokio::time::timeout(
+            self.inner.options.acquire_timeout,
+            self.inner.pool.get_conn(),
+        )
+        .await
+        {
+            Ok(conn) => conn.map_err(map_general),
+            Err(_) => Err(StoreError::Unavailable {
+                message: format!(
+                    "no connection within {:?} (pool of {})",
+                    self.inner.options.acquire_timeout, self.inner.options.max_connections
+                ),
+                source: None,
+            }),
+        }
     }
 
     /// Backoff before retry `attempt` of a deadlocked internal transaction.
@@ -483,12 +506,19 @@ impl RowStore for MySqlStore {
 #[async_trait]
 impl Transactional for MySqlStore {
     async fn begin(&self) -> Result<Box<dyn Transaction + '_>> {
-        let tx = self
-            .inner
-            .pool
-            .start_transaction(TxOpts::default())
-            .await
-            .map_err(map_general)?;
+        let start = self.inner.pool.start_transaction(TxOpts::default());
+        let tx = match tokio::time::timeout(self.inner.options.acquire_timeout, start).await {
+            Ok(tx) => tx.map_err(map_general)?,
+            Err(_) => {
+                return Err(StoreError::Unavailable {
+                    message: format!(
+                        "no connection within {:?}",
+                        self.inner.options.acquire_timeout
+                    ),
+                    source: None,
+                });
+            }
+        };
         Ok(Box::new(MySqlTransaction::owned(self.inner.clone(), tx)))
     }
 }

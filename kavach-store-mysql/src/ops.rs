@@ -213,12 +213,14 @@ pub(crate) async fn update_returning_in_tx(
     }
     let pk = u.table.primary_key;
     if !u.set.is_empty() {
-        let by_key = Update {
-            table: u.table,
-            filter: Cond::In(pk, keys.clone()),
-            set: u.set.clone(),
-        };
-        update(cx, ex, &by_key).await?;
+        for chunk in keys.chunks(KEY_CHUNK) {
+            let by_key = Update {
+                table: u.table,
+                filter: Cond::In(pk, padded(chunk)),
+                set: u.set.clone(),
+            };
+            update(cx, ex, &by_key).await?;
+        }
     }
     // A changed primary key is read back under its new value.
     let new_key = u.set.iter().find_map(|a| match a {
@@ -229,7 +231,26 @@ pub(crate) async fn update_returning_in_tx(
         Some(v) => vec![v],
         None => keys,
     };
-    select(cx, ex, &Select::new(u.table, Cond::In(pk, keys)), false).await
+    let mut rows = Vec::with_capacity(keys.len());
+    for chunk in keys.chunks(KEY_CHUNK) {
+        let by_key = Select::new(u.table, Cond::In(pk, padded(chunk)));
+        rows.extend(select(cx, ex, &by_key, false).await?);
+    }
+    Ok(rows)
+}
+
+/// Keys per `IN (…)` list of the by-key statements.
+const KEY_CHUNK: usize = 1024;
+
+/// The keys, the last one repeated up to the next power of two: `IN` lists
+/// of a handful of lengths, so a handful of prepared statements per table
+/// whatever the number of rows (a repeated key changes nothing).
+fn padded(keys: &[Value]) -> Vec<Value> {
+    let mut out = keys.to_vec();
+    if let Some(last) = keys.last() {
+        out.resize(keys.len().next_power_of_two(), last.clone());
+    }
+    out
 }
 
 /// Must run inside a transaction: read and lock the matching rows, delete them by key.
@@ -243,16 +264,14 @@ pub(crate) async fn delete_returning_in_tx(
         return Ok(rows);
     }
     let pki = d.table.primary_key_index();
-    let keys = rows.iter().map(|r| r[pki].clone()).collect();
-    delete(
-        cx,
-        ex,
-        &Delete {
+    let keys: Vec<Value> = rows.iter().map(|r| r[pki].clone()).collect();
+    for chunk in keys.chunks(KEY_CHUNK) {
+        let by_key = Delete {
             table: d.table,
-            filter: Cond::In(d.table.primary_key, keys),
-        },
-    )
-    .await?;
+            filter: Cond::In(d.table.primary_key, padded(chunk)),
+        };
+        delete(cx, ex, &by_key).await?;
+    }
     Ok(rows)
 }
 
@@ -344,5 +363,20 @@ pub(crate) async fn sum(cx: &Ctx<'_>, ex: &mut dyn Exec, q: &Sum) -> Result<Vec<
                 })
                 .collect()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_lists_are_padded_to_powers_of_two() {
+        let keys: Vec<Value> = (0..5).map(Value::Int).collect();
+        let p = padded(&keys);
+        assert_eq!(p.len(), 8);
+        assert_eq!(p[7], Value::Int(4));
+        assert_eq!(padded(&keys[..1]).len(), 1);
+        assert!(padded(&[]).is_empty());
     }
 }

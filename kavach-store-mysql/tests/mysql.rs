@@ -773,5 +773,41 @@ async fn statements_are_prepared_once_per_connection_and_batches_are_one_stateme
     many.pop();
     store.create_audit_logs(&many).await.unwrap();
     assert_eq!(store.count::<AuditLog>(Cond::All).await.unwrap(), 6100);
+    // Returning updates and deletes of thousands of rows go by key in chunks.
+    let updated = store
+        .update_where_returning::<AuditLog>(
+            Cond::ge("id", "l03000"),
+            vec![Assign::Set("reason", "archived".into())],
+        )
+        .await
+        .unwrap();
+    assert_eq!(updated.len(), 3100);
+    assert!(
+        updated
+            .iter()
+            .all(|l| l.reason.as_deref() == Some("archived"))
+    );
+    let deleted = store
+        .delete_where_returning::<AuditLog>(Cond::ge("id", "l01000"))
+        .await
+        .unwrap();
+    assert_eq!(deleted.len(), 5100);
+    assert_eq!(store.count::<AuditLog>(Cond::All).await.unwrap(), 1000);
+
+    // With the only connection held by a transaction, an operation times out
+    // as Unavailable instead of waiting forever.
+    let tx = store.begin().await.unwrap();
+    let short = MySqlStore::from_pool(
+        store.pool().clone(),
+        MySqlOptions::default()
+            .skip_migrations()
+            .acquire_timeout(Duration::from_millis(200)),
+    );
+    drop(tx);
+    let short = short.await.unwrap();
+    let held = short.begin().await.unwrap();
+    let err = short.count::<User>(Cond::All).await.unwrap_err();
+    assert!(matches!(err, StoreError::Unavailable { .. }), "{err:?}");
+    drop(held);
     db.drop_db().await;
 }
