@@ -138,6 +138,9 @@ where
 macro_rules! conformance_tests {
     ($backend:ident, $factory:path) => {
         mod $backend {
+            // The factory is usually a function next to the macro call.
+            #[allow(unused_imports)]
+            use super::*;
             $crate::for_each_case!($crate::__conformance_instantiate, $backend, $factory);
         }
     };

@@ -10,6 +10,12 @@ pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 /// Backends map driver error **codes** (SQLSTATE, MySQL error numbers, SQLite
 /// extended result codes) to these kinds, never message text. The driver error
 /// is kept as the [`source`](std::error::Error::source).
+///
+/// The kind is the contract; the `table` and `constraint` details are what
+/// the database reports (for a foreign key refusing a parent's delete, some
+/// databases name the child table) and are meant for people, not matching.
+/// A `NULL` in a `NOT NULL` column and an update without assignments are
+/// [`StoreError::InvalidInput`].
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {

@@ -3,7 +3,7 @@
 //! cascades, transactions).
 //!
 //! ```text
-//! cargo test -p kavach-store --example downstream_tests
+//! cargo test -p kavach-store --features memory --example downstream_tests
 //! ```
 
 use chrono::{DateTime, Utc};
@@ -51,7 +51,7 @@ pub async fn grant(
 }
 
 fn main() {
-    println!("run `cargo test -p kavach-store --example downstream_tests`");
+    println!("run `cargo test -p kavach-store --features memory --example downstream_tests`");
 }
 
 #[cfg(test)]
