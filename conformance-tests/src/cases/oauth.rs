@@ -500,7 +500,11 @@ pub async fn oauth_account_operations(ctx: &Ctx) {
         .await,
     );
     let pending = s
-        .create_oauth_account(b::oauth_account("__pending__"))
+        .create_oauth_account(OAuthAccount {
+            // Between gh (0 s) and google (10 s), so the order never rests on ids.
+            created_at: instant(5),
+            ..b::oauth_account("__pending__")
+        })
         .await
         .expect("placeholder user id");
 
