@@ -22,6 +22,27 @@ use sha2::{Digest, Sha256};
 const AGENTS: usize = 10_000;
 const ROUNDS: usize = 5;
 
+/// `cargo test --all-targets` runs this binary without `--bench`: then it is
+/// a quick smoke run (a hundredth of the operations, one round) that still
+/// checks every operation against the server.
+static SMOKE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+fn rounds() -> usize {
+    if SMOKE.load(Ordering::Relaxed) {
+        1
+    } else {
+        ROUNDS
+    }
+}
+
+fn scaled(total: u64) -> u64 {
+    if SMOKE.load(Ordering::Relaxed) {
+        (total / 100).max(4)
+    } else {
+        total
+    }
+}
+
 fn hash(i: usize) -> String {
     Sha256::digest(format!("token-{i}").as_bytes())
         .iter()
@@ -83,10 +104,11 @@ where
     Gut: Future<Output = ()> + Send,
 {
     // Warm-up: connections, prepared statements.
-    measure(tasks, total / 4, ours.clone()).await;
-    measure(tasks, total / 4, theirs.clone()).await;
+    measure(tasks, scaled(total) / 4, ours.clone()).await;
+    measure(tasks, scaled(total) / 4, theirs.clone()).await;
     let (mut a, mut b) = (Vec::new(), Vec::new());
-    for round in 0..ROUNDS {
+    let total = scaled(total);
+    for round in 0..rounds() {
         if round % 2 == 0 {
             a.push(measure(tasks, total, ours.clone()).await);
             b.push(measure(tasks, total, theirs.clone()).await);
@@ -97,7 +119,7 @@ where
     }
     a.sort_by(f64::total_cmp);
     b.sort_by(f64::total_cmp);
-    (a[ROUNDS / 2], b[ROUNDS / 2])
+    (a[a.len() / 2], b[b.len() / 2])
 }
 
 /// A pseudo-random agent index (spread over the table, deterministic).
@@ -110,6 +132,7 @@ fn pick(i: u64) -> usize {
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
+    SMOKE.store(!std::env::args().any(|a| a == "--bench"), Ordering::Relaxed);
     let url = std::env::var("KAVACH_TEST_MYSQL_URL")
         .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into());
     let admin =
@@ -309,8 +332,14 @@ async fn main() {
     }
 
     println!(
-        "\nMySqlStore vs raw mysql_async — {} on 127.0.0.1 (TCP), {AGENTS} agents, median of {ROUNDS}",
-        version.unwrap_or_default()
+        "\nMySqlStore vs raw mysql_async — {} on 127.0.0.1 (TCP), {AGENTS} agents, median of {}{}",
+        version.unwrap_or_default(),
+        rounds(),
+        if SMOKE.load(Ordering::Relaxed) {
+            " (smoke run: use cargo bench for numbers)"
+        } else {
+            ""
+        }
     );
     println!("| operation | MySqlStore ops/s | raw mysql_async ops/s | store / raw |");
     println!("|---|---:|---:|---:|");

@@ -1,5 +1,5 @@
 //! Embedded, versioned migrations, run under a server-wide `GET_LOCK` and
-//! recorded in `kavach_store_migrations`; plus [`verify`], which checks a
+//! recorded in `kavach_store_migrations`; plus `verify` ([`crate::MySqlStore::verify`]), which checks a
 //! database against the core's table definitions.
 
 use std::time::Duration;
