@@ -342,7 +342,8 @@ pub trait AgentStore: RowStore {
     /// rows that cascade from the agent (permissions, rate limits, budget
     /// policies, cards, approval requests, trust score, DID, cost events,
     /// ephemeral sessions), deleted explicitly so schemas without foreign
-    /// keys are cleaned too. `NotFound` when missing.
+    /// keys are cleaned too, plus the stream events and federation tokens
+    /// naming the agent. `NotFound` when missing.
     async fn delete_agent_cascade(&self, id: &str) -> Result<DeletionReport> {
         let tx = self.begin().await?;
         if tx.get::<Agent>(id).await?.is_none() {
@@ -400,6 +401,15 @@ pub trait AgentStore: RowStore {
         report.add(
             EphemeralSession::TABLE,
             tx.delete_where::<EphemeralSession>(by_agent()).await?,
+        );
+        // No foreign key, but they name the agent.
+        report.add(
+            StreamEvent::TABLE,
+            tx.delete_where::<StreamEvent>(by_agent()).await?,
+        );
+        report.add(
+            FederationToken::TABLE,
+            tx.delete_where::<FederationToken>(by_agent()).await?,
         );
         tx.delete::<Agent>(id).await?;
         report.add(Agent::TABLE, 1);

@@ -65,9 +65,10 @@ pub enum EphemeralActionOutcome {
     NotFound,
     /// The session had expired (it is now marked so, and its agent revoked).
     Expired,
-    /// Every allowed action had been used.
+    /// Every allowed action had been used (whether or not the session was
+    /// already marked `exhausted`).
     Exhausted,
-    /// The session is revoked or otherwise not active.
+    /// The session is revoked, expired earlier, or otherwise not active.
     Inactive(EphemeralStatus),
 }
 
@@ -161,6 +162,9 @@ pub trait EphemeralSessionStore: RowStore {
                 .await?
             {
                 None => EphemeralActionOutcome::NotFound,
+                Some(s) if s.status == EphemeralStatus::Exhausted => {
+                    EphemeralActionOutcome::Exhausted
+                }
                 Some(s) if s.status != EphemeralStatus::Active => {
                     EphemeralActionOutcome::Inactive(s.status)
                 }

@@ -366,7 +366,8 @@ pub trait OrganizationStore: RowStore {
     /// the invitation is still pending and unexpired (`expires_at > now`).
     /// Returns `None` when it was missing, expired or already accepted: of
     /// two accepts racing exactly one succeeds. `Conflict` (and nothing
-    /// changed) when the user is already a member.
+    /// changed) when the user is already a member; `InvalidInput` when
+    /// `new_member` names another organization.
     async fn accept_org_invitation(
         &self,
         id: &str,
@@ -385,6 +386,13 @@ pub trait OrganizationStore: RowStore {
         else {
             return Ok(None);
         };
+        if new_member.org_id != invitation.org_id {
+            // Dropping the transaction undoes the acceptance.
+            return Err(StoreError::invalid_input(
+                "kavach_org_members.org_id",
+                "the new member must join the organization of the invitation",
+            ));
+        }
         let added = tx.create(new_member).await?;
         tx.commit().await?;
         Ok(Some((invitation, added)))

@@ -215,7 +215,8 @@ pub trait UserStore: RowStore {
     /// authorization codes; OAuth (social) accounts; OIDC authorization codes
     /// and refresh tokens; budget policies; approval requests; organizations
     /// the user owns (with their members, invitations and roles); the user's
-    /// memberships and the invitations they sent; passkey credentials and
+    /// memberships, the invitations they sent and those sent to their
+    /// email; passkey credentials and
     /// challenges; TOTP; API keys; magic links and email codes sent to the
     /// user's email; one-time tokens whose identifier is the user's id or
     /// email; stream events of the user; username accounts, trusted devices,
@@ -288,8 +289,11 @@ pub trait UserStore: RowStore {
         );
         report.add(
             OrgInvitation::TABLE,
-            tx.delete_where::<OrgInvitation>(Cond::eq("invited_by", id))
-                .await?,
+            tx.delete_where::<OrgInvitation>(Cond::Or(vec![
+                Cond::eq("invited_by", id),
+                Cond::eq("email", user.email.clone()),
+            ]))
+            .await?,
         );
         report.add(
             PasskeyCredential::TABLE,
