@@ -1,7 +1,7 @@
 //! Schema administration: migrations and introspection, for the
 //! `kavach-store` command-line tool (`migrate`, `status`, `verify`).
 //!
-//! Optional for backends: [`KavachStore::admin`] returns `None` where a
+//! Optional for backends: [`crate::KavachStore::admin`] returns `None` where a
 //! backend has no schema of its own to manage.
 
 use async_trait::async_trait;

@@ -7,7 +7,7 @@
 //! ## Layers
 //!
 //! * **Model types** ([`User`], [`Agent`], [`AuditLog`], … — one per
-//!   `kavach_*` table, 48 in all, listed in [`ALL_TABLES`]). Field names are
+//!   `kavach_*` table, 48 in all, listed in [`all_tables()`]). Field names are
 //!   the column names. Each has a patch type (`AgentPatch`) and a
 //!   [`TableDef`].
 //! * **Domain traits** ([`UserStore`], [`AgentStore`], [`AuditStore`],

@@ -4,7 +4,7 @@
 //! patch type, its `Debug` (which redacts secrets), its [`TableDef`] and the
 //! row conversions all come from that one declaration. Adding a table to the
 //! core means adding one `record!` block to its domain module and naming it in
-//! [`crate::ALL_TABLES`].
+//! [`crate::all_tables`].
 
 use crate::error::Result;
 use crate::schema::TableDef;
