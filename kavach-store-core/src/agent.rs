@@ -197,6 +197,28 @@ impl AgentFilter {
 }
 
 /// Agents: identities holding hashed bearer tokens.
+///
+/// ```
+/// use kavach_store_core::prelude::*;
+///
+/// /// Authenticates a request: one indexed lookup, then the agent's permissions.
+/// async fn authenticate(
+///     store: &dyn KavachStore,
+///     token_hash: &str,
+///     now: chrono::DateTime<chrono::Utc>,
+/// ) -> Result<Option<(Agent, Vec<Permission>)>, StoreError> {
+///     let Some(agent) = store.find_agent_by_token_hash(token_hash).await? else {
+///         return Ok(None);
+///     };
+///     let expired = agent.expires_at.is_some_and(|t| t <= now);
+///     if agent.status != AgentStatus::Active || expired {
+///         return Ok(None);
+///     }
+///     store.touch_agent(&agent.id, now).await?;
+///     let permissions = store.list_permissions_by_agent(&agent.id).await?;
+///     Ok(Some((agent, permissions)))
+/// }
+/// ```
 #[async_trait]
 pub trait AgentStore: RowStore {
     /// Inserts an agent (`createAgent`). `Conflict` on a duplicate id or

@@ -104,6 +104,25 @@ pub const DEFAULT_AUDIT_QUERY_LIMIT: u64 = 100;
 const NEWEST_FIRST: &[OrderBy] = &[OrderBy::desc("timestamp"), OrderBy::desc("id")];
 
 /// The audit log.
+///
+/// ```
+/// use kavach_store_core::prelude::*;
+///
+/// /// Prints every denied call of an agent, newest first, page by page.
+/// async fn denied_calls(store: &dyn KavachStore, agent_id: &str) -> Result<usize, StoreError> {
+///     let filter = AuditFilter { result: Some(AuditResult::Denied), ..AuditFilter::agent(agent_id) };
+///     let mut page = store.list_audit_logs(&filter, &PageRequest::first(100)).await?;
+///     let mut seen = 0;
+///     loop {
+///         for entry in &page.items {
+///             println!("{} {} {}", entry.timestamp, entry.action, entry.resource);
+///         }
+///         seen += page.items.len();
+///         let Some(next) = page.next else { return Ok(seen) };
+///         page = store.list_audit_logs(&filter, &PageRequest::after(100, next)).await?;
+///     }
+/// }
+/// ```
 #[async_trait]
 pub trait AuditStore: RowStore {
     /// Inserts one entry (`createAuditLog`): one statement, no read.

@@ -47,6 +47,18 @@ fn bucket(agent_id: &str, resource: &str, window_start: DateTime<Utc>) -> Cond {
 const BUCKET: &[&str] = &["agent_id", "resource", "window_start"];
 
 /// Rate-limit counters, one row per (agent, resource, window).
+///
+/// ```
+/// use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+/// use kavach_store_core::prelude::*;
+///
+/// /// Admits at most `per_window` calls per 5-minute window, race-free.
+/// async fn admit(store: &dyn KavachStore, agent_id: &str, tool: &str, now: DateTime<Utc>, per_window: i64)
+///     -> Result<bool, StoreError> {
+///     let window = now.duration_trunc(TimeDelta::minutes(5)).expect("in range");
+///     Ok(store.increment_rate_limit(agent_id, tool, window).await? <= per_window)
+/// }
+/// ```
 #[async_trait]
 pub trait RateLimitStore: RowStore {
     /// Atomically adds one call to the bucket (creating it at 1) and returns

@@ -97,6 +97,20 @@ record! {
 }
 
 /// Human sessions.
+///
+/// ```
+/// use chrono::{Duration, Utc};
+/// use kavach_store_core::prelude::*;
+///
+/// /// Validates a session cookie and slides it forward, atomically: of two
+/// /// concurrent requests with the same cookie only one gets the new session.
+/// async fn check(store: &dyn KavachStore, session_id: &str, new_id: String) -> Result<Option<Session>, StoreError> {
+///     let now = Utc::now();
+///     let Some(session) = store.validate_session(session_id, now).await? else { return Ok(None) };
+///     let renewed = Session { id: new_id, expires_at: now + Duration::days(7), created_at: now, ..session };
+///     store.refresh_session(session_id, renewed).await
+/// }
+/// ```
 #[async_trait]
 pub trait SessionStore: RowStore {
     /// Inserts a session (`createSession`).

@@ -48,6 +48,18 @@ pub trait RowStore: Transactional + Send + Sync {
 }
 
 /// Starting transactions.
+///
+/// ```
+/// use kavach_store_core::prelude::*;
+///
+/// /// Creates a user and their first API key, both or neither.
+/// async fn onboard(store: &dyn KavachStore, user: User, key: ApiKey) -> Result<(), StoreError> {
+///     let tx = store.begin().await?;
+///     tx.create_user(user).await?;
+///     tx.create_api_key(key).await?; // an error here drops `tx`: rolled back
+///     tx.commit().await
+/// }
+/// ```
 #[async_trait]
 pub trait Transactional: Send + Sync {
     /// Starts a transaction. On a transaction this starts a nested one (a
