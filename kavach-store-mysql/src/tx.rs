@@ -188,6 +188,9 @@ impl<'c> MySqlTransaction<'c> {
     /// Lends the driver transaction for the caller's own statements, which
     /// then commit or roll back with ours. Not available on a transaction
     /// from [`crate::MySqlStore::within`] (the caller holds that one).
+    ///
+    /// The guard holds the transaction's connection: drop it before the next
+    /// store operation on this transaction, which would otherwise wait for it.
     pub async fn driver(&self) -> Result<MappedMutexGuard<'_, mysql_async::Transaction<'static>>> {
         let state = self.shared.lock().await?;
         MutexGuard::try_map(state, |s| match &mut s.link {
