@@ -1,5 +1,5 @@
-//! Builders of valid model values for the domain-operation cases, plus the
-//! few assertions they share. Every builder gives fresh, lowercase ASCII ids
+//! Builders of valid model values (and the few seeding shortcuts that
+//! insert them) for every case. Every builder gives fresh, lowercase ASCII ids
 //! (`fixtures::id`) and timestamps from `fixtures::instant`; cases override
 //! fields with struct-update syntax (`Agent { name: …, ..b::agent(&owner) }`).
 //!
@@ -11,8 +11,6 @@ use chrono::{DateTime, Utc};
 use kavach_store_core::prelude::*;
 use serde_json::json;
 
-use super::tables::assert_value_eq;
-use crate::Ctx;
 use crate::fixtures::{id, instant};
 
 /// A time at which every builder's expiry is still ahead.
@@ -169,6 +167,14 @@ pub fn audit(agent_id: &str, user_id: &str, at: i64) -> AuditLog {
     }
 }
 
+/// An audit entry ([`audit`]) at `timestamp`.
+pub fn audit_at(agent_id: &str, user_id: &str, timestamp: DateTime<Utc>) -> AuditLog {
+    AuditLog {
+        timestamp,
+        ..audit(agent_id, user_id, 0)
+    }
+}
+
 /// A registered MCP server with a unique endpoint.
 pub fn mcp_server() -> McpServer {
     McpServer {
@@ -240,6 +246,14 @@ pub fn cost_event(agent_id: &str, at: i64, cost_micros: i64) -> CostEvent {
         metadata: None,
         delegation_chain_id: None,
         recorded_at: instant(at),
+    }
+}
+
+/// A cost event ([`cost_event`]) recorded at `recorded_at`.
+pub fn cost_at(agent_id: &str, recorded_at: DateTime<Utc>) -> CostEvent {
+    CostEvent {
+        recorded_at,
+        ..cost_event(agent_id, 0, 1_500)
     }
 }
 
@@ -615,6 +629,14 @@ pub fn login(user_id: &str, at: i64) -> LoginHistory {
     }
 }
 
+/// A login ([`login`]) at `timestamp`.
+pub fn login_at(user_id: &str, timestamp: DateTime<Utc>) -> LoginHistory {
+    LoginHistory {
+        timestamp,
+        ..login(user_id, 0)
+    }
+}
+
 /// An API key without expiry.
 pub fn api_key(user_id: &str) -> ApiKey {
     ApiKey {
@@ -693,6 +715,14 @@ pub fn stream_event(r#type: &str, at: i64) -> StreamEvent {
     }
 }
 
+/// A stream event ([`stream_event`]) at `timestamp`.
+pub fn event_at(r#type: &str, timestamp: DateTime<Utc>) -> StreamEvent {
+    StreamEvent {
+        timestamp,
+        ..stream_event(r#type, 0)
+    }
+}
+
 /// A ReBAC resource, optionally under a parent `(id, type)`.
 pub fn rebac_resource(r#type: &str, parent: Option<(&str, &str)>) -> RebacResource {
     RebacResource {
@@ -755,65 +785,5 @@ pub fn federation_token(agent_id: &str) -> FederationToken {
         trust_score: Some(70),
         expires_at: instant(3600),
         created_at: instant(0),
-    }
-}
-
-// ---------------------------------------------------------------- assertions
-
-/// The keys of `records`, in order.
-pub fn keys<R: Record>(records: &[R]) -> Vec<String> {
-    records.iter().map(Record::key).collect()
-}
-
-/// The keys of `records`, as given (for `assert_eq!` against [`keys`]).
-pub fn keys_of<R: Record>(records: &[&R]) -> Vec<String> {
-    records.iter().map(|r| r.key()).collect()
-}
-
-/// A stored record equals what was written, every column, timestamps at the
-/// backend's precision.
-pub fn assert_same<R: Record>(ctx: &Ctx, got: &R, want: &R) {
-    let def = R::table_def();
-    let (got, want) = (got.to_row(), want.to_row());
-    for (i, col) in def.columns.iter().enumerate() {
-        assert_value_eq(ctx, def, col.name, &got[i], &want[i]);
-    }
-}
-
-/// A timestamp of `R`'s `column` equals `want` at the backend's precision.
-pub fn assert_instant<R: Record>(ctx: &Ctx, column: &str, got: DateTime<Utc>, want: DateTime<Utc>) {
-    assert_value_eq(
-        ctx,
-        R::table_def(),
-        column,
-        &Value::Timestamp(got),
-        &Value::Timestamp(want),
-    );
-}
-
-/// The result is `Err(NotFound)`.
-#[track_caller]
-pub fn assert_not_found<T: std::fmt::Debug>(result: Result<T>) {
-    match result {
-        Err(e) if e.is_not_found() => {}
-        other => panic!("expected NotFound, got {other:?}"),
-    }
-}
-
-/// The result is `Err(Conflict)`.
-#[track_caller]
-pub fn assert_conflict<T: std::fmt::Debug>(result: Result<T>) {
-    match result {
-        Err(e) if e.is_conflict() => {}
-        other => panic!("expected Conflict, got {other:?}"),
-    }
-}
-
-/// The result is `Err(Reference)`.
-#[track_caller]
-pub fn assert_reference<T: std::fmt::Debug>(result: Result<T>) {
-    match result {
-        Err(e) if e.is_reference() => {}
-        other => panic!("expected Reference, got {other:?}"),
     }
 }

@@ -10,8 +10,9 @@ use std::sync::Arc;
 use kavach_store_core::prelude::*;
 
 use super::builders as b;
-use super::support::{Kind, at, count, expect_err, uid};
+use super::support::{Kind, count, expect_err};
 use crate::Ctx;
+use crate::fixtures::{at, id};
 
 /// Runs `n` calls of `op` at once (a barrier releases every task together,
 /// on a multi-threaded runtime) and returns their results in task order.
@@ -136,7 +137,7 @@ pub async fn concurrent_rate_limit_increments_lose_nothing(ctx: &Ctx) {
 pub async fn concurrent_duplicate_inserts_conflict_for_all_but_one(ctx: &Ctx) {
     let store = ctx.store();
     let owner = b::seed_user(store).await;
-    let hash = uid("samehash");
+    let hash = id("samehash");
     let (o, h) = (owner.id.clone(), hash.clone());
     let results = race(ctx, RACERS, move |s, _| {
         let agent = Agent {
@@ -160,7 +161,7 @@ pub async fn concurrent_duplicate_inserts_conflict_for_all_but_one(ctx: &Ctx) {
         1
     );
 
-    let email = format!("{}@example.com", uid("same"));
+    let email = format!("{}@example.com", id("same"));
     let e = email.clone();
     let results = race(ctx, RACERS, move |s, _| {
         let user = User {

@@ -7,9 +7,9 @@
 use kavach_store_core::prelude::*;
 use serde_json::json;
 
-use super::builders::{
-    self as b, assert_conflict, assert_instant, assert_not_found, assert_reference, assert_same,
-    keys, keys_of,
+use super::builders as b;
+use super::support::{
+    assert_conflict, assert_instant, assert_not_found, assert_reference, assert_same, keys, keys_of,
 };
 use crate::Ctx;
 use crate::fixtures::instant;

@@ -9,9 +9,9 @@
 use kavach_store_core::prelude::*;
 
 use super::builders as b;
-use super::support::{Kind, count, count_all, expect_err, row_with_parents, uid};
+use super::support::{Kind, count, count_all, expect_err};
 use crate::Ctx;
-use crate::fixtures::{Variant, cascading_children, insert_with_parents};
+use crate::fixtures::{Variant, cascading_children, id, insert_with_parents, row_with_parents};
 
 /// The row of `table` whose `column` equals `value`.
 fn by(column: &'static str, value: &Value) -> Cond {
@@ -211,7 +211,7 @@ pub async fn named_inserts_report_conflict(ctx: &Ctx) {
         .await
         .expect("bucket");
     let raw = RateLimit {
-        id: uid("rl"),
+        id: id("rl"),
         agent_id: agent.id.clone(),
         resource: "tool:x".into(),
         window_start: b::now_valid(),
@@ -246,7 +246,7 @@ pub async fn named_inserts_report_conflict(ctx: &Ctx) {
         "replayed federation token",
     );
 
-    let domain = format!("{}.example.com", uid("corp"));
+    let domain = format!("{}.example.com", id("corp"));
     store
         .create_sso_connection(b::sso_connection(&org.id, &domain))
         .await
@@ -267,7 +267,7 @@ pub async fn missing_parent_is_reference_on_every_foreign_key(ctx: &Ctx) {
         for fk in &table.foreign_keys {
             let what = format!("{}.{} -> {}", table.name, fk.column, fk.parent_table);
             let i = table.expect_column(fk.column);
-            let missing = Value::Text(uid("missing"));
+            let missing = Value::Text(id("missing"));
 
             let mut row = row_with_parents(store, table, Variant::Full).await;
             row[i] = missing.clone();
@@ -334,7 +334,7 @@ pub async fn referenced_parent_cannot_be_deleted_or_rekeyed(ctx: &Ctx) {
             let update = Update {
                 table: parent,
                 filter: by(fk.parent_column, &value),
-                set: vec![Assign::Set(fk.parent_column, Value::Text(uid("rekeyed")))],
+                set: vec![Assign::Set(fk.parent_column, Value::Text(id("rekeyed")))],
             };
             let err = store.update_rows(&update).await;
             expect_err(
@@ -541,7 +541,7 @@ pub async fn multi_row_insert_is_all_or_nothing(ctx: &Ctx) {
     let logs = [
         b::audit(&agent.id, &user.id, 1),
         b::audit(&agent.id, &user.id, 2),
-        b::audit(&uid("ghost"), &user.id, 3),
+        b::audit(&id("ghost"), &user.id, 3),
     ];
     expect_err(
         store.create_audit_logs(&logs).await,
@@ -557,7 +557,7 @@ pub async fn multi_row_insert_is_all_or_nothing(ctx: &Ctx) {
     );
     let events = [
         b::cost_event(&agent.id, 1, 5),
-        b::cost_event(&uid("ghost"), 2, 5),
+        b::cost_event(&id("ghost"), 2, 5),
     ];
     expect_err(
         store.create_cost_events(&events).await,
@@ -663,7 +663,7 @@ async fn check_record<R: Record + std::fmt::Debug>(
         .await
         .unwrap_or_else(|e| panic!("{}: get: {e}", def.name))
         .expect("stored");
-    let missing = uid("missing");
+    let missing = id("missing");
 
     let err = expect_err(
         store.update::<R>(&missing, &R::Patch::default()).await,
@@ -682,7 +682,7 @@ async fn check_record<R: Record + std::fmt::Debug>(
         def.name
     );
 
-    for new_key in [uid("rekey"), key.clone()] {
+    for new_key in [id("rekey"), key.clone()] {
         let mut patch = R::Patch::default();
         set_key(&mut patch, new_key.clone());
         let what = format!("{}: patch setting {}", def.name, def.primary_key);
@@ -721,7 +721,7 @@ async fn check_record<R: Record + std::fmt::Debug>(
 /// real patch, not only an empty one) and create nothing.
 pub async fn named_updates_of_missing_rows_are_not_found(ctx: &Ctx) {
     let store = ctx.store();
-    let missing = uid("missing");
+    let missing = id("missing");
     let now = b::now_valid();
     let name = AgentPatch {
         name: Some("x".into()),
@@ -993,7 +993,7 @@ async fn seed_footprint(
     store
         .create_sso_connection(b::sso_connection(
             &org.id,
-            &format!("{}.example.com", uid("d")),
+            &format!("{}.example.com", id("d")),
         ))
         .await
         .expect("sso");
@@ -1046,7 +1046,7 @@ async fn seed_footprint(
         .await
         .expect("stream event");
     store
-        .create_username_account(b::username_account(&user.id, &uid("name")))
+        .create_username_account(b::username_account(&user.id, &id("name")))
         .await
         .expect("username");
     store

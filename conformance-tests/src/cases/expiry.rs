@@ -10,9 +10,9 @@ use chrono::{DateTime, Duration, Utc};
 use kavach_store_core::prelude::*;
 
 use super::builders as b;
-use super::support::{at, count, count_all, row_with_parents, uid};
+use super::support::{assert_instant, count, count_all};
 use crate::Ctx;
-use crate::fixtures::Variant;
+use crate::fixtures::{Variant, at, id, row_with_parents};
 
 /// The injected "now" of this tier (a whole second).
 fn now() -> DateTime<Utc> {
@@ -319,7 +319,7 @@ pub async fn oauth_access_token_purge_needs_both_expiries_past(ctx: &Ctx) {
     for (access, refresh, expired) in cases {
         let token = OAuthAccessToken {
             access_token_expires_at: off(access),
-            refresh_token: refresh.map(|_| uid("refresh")),
+            refresh_token: refresh.map(|_| id("refresh")),
             refresh_token_expires_at: refresh.map(off),
             ..b::oauth_access_token(&client.client_id, &user.id)
         };
@@ -624,7 +624,7 @@ pub async fn validate_session_at_the_boundary(ctx: &Ctx) {
     }
     assert!(
         store
-            .validate_session(&uid("missing"), now())
+            .validate_session(&id("missing"), now())
             .await
             .expect("validate")
             .is_none()
@@ -685,7 +685,7 @@ pub async fn expire_agents_at_the_boundary(ctx: &Ctx) {
             agent.expires_at
         );
         let want_updated = if *due { now() } else { agent.updated_at };
-        b::assert_instant::<Agent>(ctx, "updated_at", stored.updated_at, want_updated);
+        assert_instant::<Agent>(ctx, "updated_at", stored.updated_at, want_updated);
     }
     assert_eq!(
         store
@@ -1209,7 +1209,7 @@ pub async fn consume_operations_respect_the_expiry_boundary(ctx: &Ctx) {
             what("a family at the end of its lifetime is revoked")
         );
 
-        let email = format!("{}@example.com", uid("otp"));
+        let email = format!("{}@example.com", id("otp"));
         store
             .replace_email_otp(EmailOtp {
                 expires_at: t,
@@ -1244,7 +1244,7 @@ pub async fn consume_operations_respect_the_expiry_boundary(ctx: &Ctx) {
             what("find_phone_verification")
         );
 
-        let fp = uid("fp");
+        let fp = id("fp");
         let device = TrustedDevice {
             expires_at: t,
             ..b::trusted_device(&user.id, &fp)

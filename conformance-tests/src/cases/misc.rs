@@ -4,9 +4,10 @@
 
 use kavach_store_core::prelude::*;
 
-use super::builders::{self as b, assert_conflict, assert_not_found, assert_same, keys, keys_of};
+use super::builders as b;
+use super::support::{assert_conflict, assert_not_found, assert_same, keys, keys_of};
 use crate::Ctx;
-use crate::fixtures::instant;
+use crate::fixtures::{id, instant};
 
 /// Stream events: unique ids, replay newest first under each filter
 /// (`since` inclusive, any of several types, agent, user), capped at
@@ -628,14 +629,14 @@ pub async fn purge_expired_covers_every_table(ctx: &Ctx) {
         })
         .await
         .unwrap();
-        let email = crate::fixtures::id("mail");
+        let email = id("mail");
         s.replace_email_otp(EmailOtp {
             expires_at,
             ..b::email_otp(&email)
         })
         .await
         .unwrap();
-        let phone = crate::fixtures::id("tel");
+        let phone = id("tel");
         s.replace_phone_verification(PhoneVerification {
             expires_at,
             ..b::phone_verification(&phone)

@@ -14,15 +14,15 @@ pub mod transactions;
 // --- end behaviour tier modules ---
 
 // --- domain operations (every method of every domain trait) ---
-pub mod builders;
-pub mod users;
-pub mod agents;
 pub mod activity;
-pub mod sessions;
-pub mod oauth;
-pub mod orgs;
+pub mod agents;
+pub mod builders;
 pub mod credentials;
 pub mod misc;
+pub mod oauth;
+pub mod orgs;
+pub mod sessions;
+pub mod users;
 // --- end domain operations modules ---
 
 /// Calls `$callback!($backend, $factory; module::case, …)` with every case of

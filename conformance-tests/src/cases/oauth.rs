@@ -5,11 +5,12 @@
 use kavach_store_core::prelude::*;
 use serde_json::json;
 
-use super::builders::{
-    self as b, assert_conflict, assert_not_found, assert_reference, assert_same, keys, keys_of,
+use super::builders as b;
+use super::support::{
+    assert_conflict, assert_not_found, assert_reference, assert_same, keys, keys_of,
 };
 use crate::Ctx;
-use crate::fixtures::instant;
+use crate::fixtures::{id, instant};
 
 /// OAuth clients are addressed by their public `client_id` (find, update,
 /// delete) and by row id (`get_oauth_client`); a duplicate `client_id` is
@@ -302,7 +303,7 @@ pub async fn oauth_access_token_purge(ctx: &Ctx) {
     let c = s.create_oauth_client(b::oauth_client()).await.unwrap();
     let mk = |access: i64, refresh: Option<i64>| OAuthAccessToken {
         access_token_expires_at: instant(access),
-        refresh_token: refresh.map(|_| crate::fixtures::id("refresh")),
+        refresh_token: refresh.map(|_| id("refresh")),
         refresh_token_expires_at: refresh.map(instant),
         ..b::oauth_access_token(&c.client_id, &u.id)
     };

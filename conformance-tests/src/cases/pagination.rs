@@ -14,8 +14,9 @@ use chrono::{DateTime, Utc};
 use kavach_store_core::prelude::*;
 
 use super::builders as b;
-use super::support::{Kind, at, audit_at, cost_at, event_at, expect_err, login_at, uid};
+use super::support::{Kind, expect_err};
 use crate::Ctx;
+use crate::fixtures::{at, id};
 
 /// A named filter with the predicate that selects the same rows in Rust.
 type Named<'a, F, T> = (&'static str, F, Box<dyn Fn(&T) -> bool + Send + Sync + 'a>);
@@ -163,10 +164,10 @@ pub async fn audit_log_pages_walk_every_size(ctx: &Ctx) {
     let agent = b::seed_agent(store, &user.id).await;
     let other = b::seed_agent(store, &user.id).await;
     let rows: Vec<AuditLog> = (0..53)
-        .map(|i| audit_at(&agent.id, &user.id, at(tied_secs(i))))
+        .map(|i| b::audit_at(&agent.id, &user.id, at(tied_secs(i))))
         .collect();
     let noise: Vec<AuditLog> = (0..5)
-        .map(|i| audit_at(&other.id, &user.id, at(i)))
+        .map(|i| b::audit_at(&other.id, &user.id, at(i)))
         .collect();
     store
         .create_audit_logs(&scrambled(&rows))
@@ -219,11 +220,11 @@ pub async fn audit_log_pages_break_time_ties_by_id(ctx: &Ctx) {
     let user = b::seed_user(store).await;
     let agent = b::seed_agent(store, &user.id).await;
     let mut rows: Vec<AuditLog> = (0..9)
-        .map(|_| audit_at(&agent.id, &user.id, at(10)))
+        .map(|_| b::audit_at(&agent.id, &user.id, at(10)))
         .collect();
     // One newer and one older row around the tie.
-    rows.push(audit_at(&agent.id, &user.id, at(11)));
-    rows.push(audit_at(&agent.id, &user.id, at(9)));
+    rows.push(b::audit_at(&agent.id, &user.id, at(11)));
+    rows.push(b::audit_at(&agent.id, &user.id, at(9)));
     for row in rows.iter().rev() {
         store.create_audit_log(row.clone()).await.expect("insert");
     }
@@ -261,7 +262,7 @@ pub async fn audit_log_pages_combine_filters_with_cursors(ctx: &Ctx) {
             action: actions[i % 3].to_string(),
             resource: resources[i % 5 % 2].to_string(),
             result: results[i % 7 % 3].clone(),
-            ..audit_at(&agent.id, user, at(tied_secs(i)))
+            ..b::audit_at(&agent.id, user, at(tied_secs(i)))
         });
     }
     store
@@ -378,7 +379,7 @@ pub async fn audit_log_pages_are_stable_under_inserts(ctx: &Ctx) {
     let user = b::seed_user(store).await;
     let agent = b::seed_agent(store, &user.id).await;
     let rows: Vec<AuditLog> = (0..12)
-        .map(|i| audit_at(&agent.id, &user.id, at(20 + i / 2)))
+        .map(|i| b::audit_at(&agent.id, &user.id, at(20 + i / 2)))
         .collect();
     store.create_audit_logs(&rows).await.expect("insert");
     let filter = AuditFilter::agent(agent.id.clone());
@@ -388,16 +389,16 @@ pub async fn audit_log_pages_are_stable_under_inserts(ctx: &Ctx) {
         .expect("first page");
     let last_seen = first.items.last().expect("three items").clone();
 
-    let newer = audit_at(&agent.id, &user.id, at(100));
-    let older = audit_at(&agent.id, &user.id, at(0));
+    let newer = b::audit_at(&agent.id, &user.id, at(100));
+    let older = b::audit_at(&agent.id, &user.id, at(0));
     // Same instant as the cursor row: a smaller id sorts after it, a larger before.
     let tie_after = AuditLog {
-        id: format!("aud_000{}", uid("x")),
-        ..audit_at(&agent.id, &user.id, last_seen.timestamp)
+        id: format!("aud_000{}", id("x")),
+        ..b::audit_at(&agent.id, &user.id, last_seen.timestamp)
     };
     let tie_before = AuditLog {
-        id: format!("aud_zzz{}", uid("x")),
-        ..audit_at(&agent.id, &user.id, last_seen.timestamp)
+        id: format!("aud_zzz{}", id("x")),
+        ..b::audit_at(&agent.id, &user.id, last_seen.timestamp)
     };
     for row in [&newer, &older, &tie_after, &tie_before] {
         store
@@ -561,7 +562,7 @@ pub async fn cost_event_pages_walk_every_size(ctx: &Ctx) {
         let agent = [&a.id, &b.id, &c.id][i % 3];
         events.push(CostEvent {
             delegation_chain_id: (i % 2 == 0).then(|| "chain_1".to_string()),
-            ..cost_at(agent, at(tied_secs(i)))
+            ..b::cost_at(agent, at(tied_secs(i)))
         });
     }
     store
@@ -658,14 +659,14 @@ pub async fn login_history_pages_walk_every_size(ctx: &Ctx) {
     let user = b::seed_user(store).await;
     let other = b::seed_user(store).await;
     let logins: Vec<LoginHistory> = (0..53)
-        .map(|i| login_at(&user.id, at(tied_secs(i))))
+        .map(|i| b::login_at(&user.id, at(tied_secs(i))))
         .collect();
     for login in scrambled(&logins) {
         store.create(login).await.expect("insert login");
     }
     for i in 0..3 {
         store
-            .create(login_at(&other.id, at(i)))
+            .create(b::login_at(&other.id, at(i)))
             .await
             .expect("insert other login");
     }
@@ -677,7 +678,7 @@ pub async fn login_history_pages_walk_every_size(ctx: &Ctx) {
         &expected,
     )
     .await;
-    let nobody = List::Login(uid("nobody"));
+    let nobody = List::Login(id("nobody"));
     let none = walk("login history of nobody", Some(2), |req| {
         page_ids(store, &nobody, req)
     })
@@ -695,7 +696,7 @@ pub async fn stream_event_pages_walk_every_size(ctx: &Ctx) {
         events.push(StreamEvent {
             agent_id: (i % 2 == 0).then(|| "agent_1".to_string()),
             user_id: (i % 3 == 0).then(|| "user_1".to_string()),
-            ..event_at(types[i % 3], at(tied_secs(i)))
+            ..b::event_at(types[i % 3], at(tied_secs(i)))
         });
     }
     for event in scrambled(&events) {
@@ -779,19 +780,19 @@ async fn one_of_each(store: &dyn KavachStore) -> Vec<List> {
     let agent = b::seed_agent(store, &user.id).await;
     for i in 0..3 {
         store
-            .create_audit_log(audit_at(&agent.id, &user.id, at(i)))
+            .create_audit_log(b::audit_at(&agent.id, &user.id, at(i)))
             .await
             .expect("audit");
         store
-            .create_cost_event(cost_at(&agent.id, at(i)))
+            .create_cost_event(b::cost_at(&agent.id, at(i)))
             .await
             .expect("cost");
         store
-            .create(login_at(&user.id, at(i)))
+            .create(b::login_at(&user.id, at(i)))
             .await
             .expect("login");
         store
-            .create_stream_event(event_at("t", at(i)))
+            .create_stream_event(b::event_at("t", at(i)))
             .await
             .expect("event");
     }
@@ -916,13 +917,13 @@ pub async fn pages_reject_bad_cursors(ctx: &Ctx) {
 pub async fn pages_of_empty_lists_end_at_once(ctx: &Ctx) {
     let store = ctx.store();
     let lists = [
-        List::Audit(AuditFilter::agent(uid("nobody"))),
-        List::Agents(AgentFilter::owner(uid("nobody"))),
+        List::Audit(AuditFilter::agent(id("nobody"))),
+        List::Agents(AgentFilter::owner(id("nobody"))),
         List::Cost(CostFilter {
-            agent_id: Some(uid("nobody")),
+            agent_id: Some(id("nobody")),
             ..Default::default()
         }),
-        List::Login(uid("nobody")),
+        List::Login(id("nobody")),
         List::Stream(StreamEventFilter {
             types: Some(vec![]),
             ..Default::default()
@@ -950,7 +951,7 @@ pub async fn query_audit_logs_limit_and_offset(ctx: &Ctx) {
     let user = b::seed_user(store).await;
     let agent = b::seed_agent(store, &user.id).await;
     let rows: Vec<AuditLog> = (0..103)
-        .map(|i| audit_at(&agent.id, &user.id, at(tied_secs(i))))
+        .map(|i| b::audit_at(&agent.id, &user.id, at(tied_secs(i))))
         .collect();
     store
         .create_audit_logs(&scrambled(&rows))
@@ -1075,7 +1076,7 @@ pub async fn query_audit_logs_filters_each_field(ctx: &Ctx) {
             action: actions[i % 4].to_string(),
             resource: format!("res:{}", i % 5),
             result: results[i % 3].clone(),
-            ..audit_at(agent, user, at(i as i64 / 2))
+            ..b::audit_at(agent, user, at(i as i64 / 2))
         });
     }
     store

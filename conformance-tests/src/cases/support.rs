@@ -1,58 +1,13 @@
-//! Helpers shared by the pagination, transaction, concurrency, error and
-//! expiry cases, on top of the record builders of [`super::builders`]:
-//! whole-second instants (boundary checks hold on backends that store
-//! seconds), error-kind assertions and row counts.
+//! Assertions and runners shared by every case (the values they work on
+//! come from [`super::builders`] and [`crate::fixtures`]): error kinds,
+//! stored-versus-written comparisons at the backend's precision, row counts.
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use kavach_store_core::prelude::*;
 
-use super::builders as b;
-use crate::fixtures::{self, Variant, fix_string_lists, insert_with_parents, sample_row};
+use crate::{Ctx, Precision};
 
-/// A whole-second instant `secs` seconds after a fixed base (no
-/// milliseconds, so "at the boundary" means the same on every backend).
-pub fn at(secs: i64) -> DateTime<Utc> {
-    Utc.timestamp_opt(1_774_234_575 + secs, 0)
-        .single()
-        .expect("valid instant")
-}
-
-/// A fresh lowercase ASCII id with a readable prefix.
-pub fn uid(prefix: &str) -> String {
-    fixtures::id(prefix)
-}
-
-/// An audit entry ([`b::audit`]) at `timestamp`.
-pub fn audit_at(agent_id: &str, user_id: &str, timestamp: DateTime<Utc>) -> AuditLog {
-    AuditLog {
-        timestamp,
-        ..b::audit(agent_id, user_id, 0)
-    }
-}
-
-/// A cost event ([`b::cost_event`]) recorded at `recorded_at`.
-pub fn cost_at(agent_id: &str, recorded_at: DateTime<Utc>) -> CostEvent {
-    CostEvent {
-        recorded_at,
-        ..b::cost_event(agent_id, 0, 1_500)
-    }
-}
-
-/// A login ([`b::login`]) at `timestamp`.
-pub fn login_at(user_id: &str, timestamp: DateTime<Utc>) -> LoginHistory {
-    LoginHistory {
-        timestamp,
-        ..b::login(user_id, 0)
-    }
-}
-
-/// A stream event ([`b::stream_event`]) at `timestamp`.
-pub fn event_at(r#type: &str, timestamp: DateTime<Utc>) -> StreamEvent {
-    StreamEvent {
-        timestamp,
-        ..b::stream_event(r#type, 0)
-    }
-}
+// ---------------------------------------------------------------- error kinds
 
 /// Which kind of error an operation must fail with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -122,6 +77,90 @@ pub fn expect_err<T: std::fmt::Debug>(
     err
 }
 
+/// The result is an error of `kind` (the kind only; [`expect_err`] checks
+/// the whole error contract).
+#[track_caller]
+fn assert_kind<T: std::fmt::Debug>(result: Result<T>, kind: Kind) {
+    match result {
+        Err(e) if kind_of(&e) == Some(kind) => {}
+        other => panic!("expected {kind:?}, got {other:?}"),
+    }
+}
+
+/// The result is `Err(NotFound)`.
+#[track_caller]
+pub fn assert_not_found<T: std::fmt::Debug>(result: Result<T>) {
+    assert_kind(result, Kind::NotFound);
+}
+
+/// The result is `Err(Conflict)`.
+#[track_caller]
+pub fn assert_conflict<T: std::fmt::Debug>(result: Result<T>) {
+    assert_kind(result, Kind::Conflict);
+}
+
+/// The result is `Err(Reference)`.
+#[track_caller]
+pub fn assert_reference<T: std::fmt::Debug>(result: Result<T>) {
+    assert_kind(result, Kind::Reference);
+}
+
+// ---------------------------------------------------------------- stored values
+
+/// Compares a stored value with what was written, at the backend's declared
+/// precision for timestamps (never skipping the comparison).
+pub fn assert_value_eq(
+    ctx: &Ctx,
+    table: &'static TableDef,
+    column: &str,
+    got: &Value,
+    want: &Value,
+) {
+    match (got, want) {
+        (Value::Timestamp(g), Value::Timestamp(w)) => {
+            let (g, w) = match ctx.precision(table, column) {
+                Precision::Millis => (g.timestamp_millis(), w.timestamp_millis()),
+                Precision::Seconds => (g.timestamp(), w.timestamp()),
+            };
+            assert_eq!(g, w, "{}.{column}: timestamp differs", table.name);
+        }
+        _ => assert_eq!(got, want, "{}.{column}: value differs", table.name),
+    }
+}
+
+/// A stored record equals what was written, every column, timestamps at the
+/// backend's precision.
+pub fn assert_same<R: Record>(ctx: &Ctx, got: &R, want: &R) {
+    let def = R::table_def();
+    let (got, want) = (got.to_row(), want.to_row());
+    for (i, col) in def.columns.iter().enumerate() {
+        assert_value_eq(ctx, def, col.name, &got[i], &want[i]);
+    }
+}
+
+/// A timestamp of `R`'s `column` equals `want` at the backend's precision.
+pub fn assert_instant<R: Record>(ctx: &Ctx, column: &str, got: DateTime<Utc>, want: DateTime<Utc>) {
+    assert_value_eq(
+        ctx,
+        R::table_def(),
+        column,
+        &Value::Timestamp(got),
+        &Value::Timestamp(want),
+    );
+}
+
+/// The keys of `records`, in order.
+pub fn keys<R: Record>(records: &[R]) -> Vec<String> {
+    records.iter().map(Record::key).collect()
+}
+
+/// The keys of `records`, as given (for `assert_eq!` against [`keys`]).
+pub fn keys_of<R: Record>(records: &[&R]) -> Vec<String> {
+    records.iter().map(|r| r.key()).collect()
+}
+
+// ---------------------------------------------------------------- row counts
+
 /// Number of rows of `table` matching `filter`.
 pub async fn count(store: &dyn KavachStore, table: &'static TableDef, filter: Cond) -> u64 {
     store
@@ -133,25 +172,4 @@ pub async fn count(store: &dyn KavachStore, table: &'static TableDef, filter: Co
 /// Number of rows in `table`.
 pub async fn count_all(store: &dyn KavachStore, table: &'static TableDef) -> u64 {
     count(store, table, Cond::All).await
-}
-
-/// A row of `table` whose every foreign key (nullable ones too) points at a
-/// freshly inserted parent; the row itself is not inserted.
-pub async fn row_with_parents(
-    store: &dyn KavachStore,
-    table: &'static TableDef,
-    variant: Variant,
-) -> Row {
-    let mut parents: Vec<(&str, Value)> = Vec::new();
-    for fk in &table.foreign_keys {
-        let parent = table_by_name(fk.parent_table).expect("parent table");
-        let parent_row = insert_with_parents(store, parent, Variant::Minimal).await;
-        parents.push((
-            fk.column,
-            parent_row[parent.expect_column(fk.parent_column)].clone(),
-        ));
-    }
-    let mut row = sample_row(table, variant, &parents);
-    fix_string_lists(table, &mut row, variant);
-    row
 }

@@ -1,24 +1,10 @@
 //! Tier 1: every table, every column, through the row primitives.
 
-use kavach_store_core::{Cond, Select, Value, all_tables};
+use kavach_store_core::{Cond, Select, all_tables};
 
+use super::support::assert_value_eq;
+use crate::Ctx;
 use crate::fixtures::{Variant, insert_with_parents};
-use crate::{Ctx, Precision};
-
-/// Compares a stored value with what was written, at the backend's declared
-/// precision for timestamps (never skipping the comparison).
-pub fn assert_value_eq(ctx: &Ctx, table: &'static kavach_store_core::TableDef, column: &str, got: &Value, want: &Value) {
-    match (got, want) {
-        (Value::Timestamp(g), Value::Timestamp(w)) => {
-            let (g, w) = match ctx.precision(table, column) {
-                Precision::Millis => (g.timestamp_millis(), w.timestamp_millis()),
-                Precision::Seconds => (g.timestamp(), w.timestamp()),
-            };
-            assert_eq!(g, w, "{}.{column}: timestamp differs", table.name);
-        }
-        _ => assert_eq!(got, want, "{}.{column}: value differs", table.name),
-    }
-}
 
 /// Every column of every table survives a write and a read: NULLs, unicode
 /// (4-byte emoji), quotes, empty strings, JSON, booleans and timestamps.
@@ -28,9 +14,17 @@ pub async fn every_table_round_trips(ctx: &Ctx) {
         for variant in [Variant::Minimal, Variant::Full, Variant::Empty] {
             let row = insert_with_parents(store, table, variant).await;
             let key = row[table.primary_key_index()].clone();
-            let query = Select::new(table, Cond::Cmp(table.primary_key, kavach_store_core::CmpOp::Eq, key));
+            let query = Select::new(
+                table,
+                Cond::Cmp(table.primary_key, kavach_store_core::CmpOp::Eq, key),
+            );
             let got = store.select_rows(&query).await.expect("select");
-            assert_eq!(got.len(), 1, "{} ({variant:?}): row not found by key", table.name);
+            assert_eq!(
+                got.len(),
+                1,
+                "{} ({variant:?}): row not found by key",
+                table.name
+            );
             for (i, col) in table.columns.iter().enumerate() {
                 assert_value_eq(ctx, table, col.name, &got[0][i], &row[i]);
             }

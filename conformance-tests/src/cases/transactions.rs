@@ -12,8 +12,9 @@ use std::sync::Arc;
 use kavach_store_core::prelude::*;
 
 use super::builders as b;
-use super::support::{Kind, at, count_all, expect_err, uid};
+use super::support::{Kind, assert_same, count_all, expect_err};
 use crate::Ctx;
+use crate::fixtures::{at, id};
 
 /// Writes made in a transaction are visible inside it, invisible outside
 /// until `commit`, and all visible after it.
@@ -29,7 +30,7 @@ pub async fn transaction_commit_publishes_writes(ctx: &Ctx) {
         .await
         .expect("permissions in tx");
     let own = tx.get_user(&user.id).await.expect("read in tx");
-    b::assert_same(
+    assert_same(
         ctx,
         &own.expect("a transaction reads its own writes"),
         &user,
@@ -745,7 +746,7 @@ pub async fn domain_operations_run_inside_a_transaction(ctx: &Ctx) {
         let failed = t
             .create_organization_with_owner(
                 org.clone(),
-                b::org_member(&uid("noorg"), &user.id, "owner"),
+                b::org_member(&id("noorg"), &user.id, "owner"),
                 &[],
             )
             .await;
@@ -850,7 +851,7 @@ pub async fn multi_step_operations_are_all_or_nothing(ctx: &Ctx) {
     assert!(store.get_permission(&p.id).await.expect("read").is_none());
     // A permission of a missing agent: Reference, no agent either.
     let other = b::agent(&user.id);
-    let stray = b::permission(&uid("ghost"));
+    let stray = b::permission(&id("ghost"));
     let err = store
         .create_agent_with_permissions(other.clone(), &[stray])
         .await;
@@ -964,7 +965,7 @@ pub async fn multi_step_operations_are_all_or_nothing(ctx: &Ctx) {
 
     // Sign-up: user and username account.
     let taken = store
-        .create_username_account(b::username_account(&user.id, &uid("taken")))
+        .create_username_account(b::username_account(&user.id, &id("taken")))
         .await
         .expect("account");
     let newcomer = b::user();
@@ -1008,12 +1009,12 @@ pub async fn multi_step_operations_are_all_or_nothing(ctx: &Ctx) {
         "old key kept"
     );
     let err = store
-        .rotate_api_key(&uid("missing"), b::api_key(&user.id))
+        .rotate_api_key(&id("missing"), b::api_key(&user.id))
         .await;
     expect_err(err, Kind::NotFound, "rotate_api_key of a missing key");
 
     // Email code replacement: the previous code survives a failed replacement.
-    let email = format!("{}@example.com", uid("otp"));
+    let email = format!("{}@example.com", id("otp"));
     let first = store
         .replace_email_otp(b::email_otp(&email))
         .await
@@ -1127,11 +1128,11 @@ pub async fn multi_step_operations_are_all_or_nothing(ctx: &Ctx) {
 
     // Deleting a missing organization first deletes its children by org id;
     // the final NotFound must undo those deletes.
-    let ghost = uid("ghostorg");
+    let ghost = id("ghostorg");
     let sso = store
         .create_sso_connection(b::sso_connection(
             &ghost,
-            &format!("{}.example.com", uid("d")),
+            &format!("{}.example.com", id("d")),
         ))
         .await
         .expect("sso");
