@@ -9,7 +9,8 @@ use serde_json::json;
 
 use super::builders as b;
 use super::support::{
-    assert_conflict, assert_instant, assert_not_found, assert_reference, assert_same, keys, keys_of,
+    absent, assert_conflict, assert_found, assert_instant, assert_not_found, assert_reference,
+    assert_returns, assert_same, existing, keys, keys_of, present,
 };
 use crate::Ctx;
 use crate::fixtures::instant;
@@ -35,11 +36,7 @@ pub async fn audit_log_write_count_and_retention(ctx: &Ctx) {
         user_agent: Some("kavach-sdk/1".into()),
         ..b::audit(&a.id, &u.id, 0)
     };
-    assert_same(
-        ctx,
-        &s.create_audit_log(one.clone()).await.expect("create"),
-        &one,
-    );
+    assert_returns(ctx, s.create_audit_log(one.clone()).await, &one);
     let bulk = [
         AuditLog {
             action: "read".into(),
@@ -62,21 +59,13 @@ pub async fn audit_log_write_count_and_retention(ctx: &Ctx) {
     ];
     assert_reference(s.create_audit_logs(&bad).await);
     assert!(
-        s.get_audit_log(&bad[0].id).await.unwrap().is_none(),
+        absent(s.get_audit_log(&bad[0].id).await),
         "bulk insert must be all or nothing"
     );
 
-    assert_same(
-        ctx,
-        &s.get_audit_log(&one.id).await.unwrap().expect("get"),
-        &one,
-    );
-    assert_same(
-        ctx,
-        &s.get_audit_log(&bulk[2].id).await.unwrap().expect("get"),
-        &bulk[2],
-    );
-    assert!(s.get_audit_log("aud_missing").await.unwrap().is_none());
+    assert_found(ctx, s.get_audit_log(&one.id).await, &one);
+    assert_found(ctx, s.get_audit_log(&bulk[2].id).await, &bulk[2]);
+    assert!(absent(s.get_audit_log("aud_missing").await));
 
     let counts: Vec<(AuditFilter, u64)> = vec![
         (AuditFilter::default(), 4),
@@ -208,11 +197,7 @@ pub async fn rate_limit_counters(ctx: &Ctx) {
         1
     );
 
-    let bucket = s
-        .get_rate_limit(&a.id, "tool:x", window(0))
-        .await
-        .unwrap()
-        .expect("bucket");
+    let bucket = existing(s.get_rate_limit(&a.id, "tool:x", window(0)).await);
     assert_same(
         ctx,
         &bucket,
@@ -224,18 +209,8 @@ pub async fn rate_limit_counters(ctx: &Ctx) {
             count: 3,
         },
     );
-    assert!(
-        s.get_rate_limit(&a.id, "tool:x", window(5))
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(
-        s.get_rate_limit(&a.id, "tool:z", window(0))
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(absent(s.get_rate_limit(&a.id, "tool:x", window(5)).await));
+    assert!(absent(s.get_rate_limit(&a.id, "tool:z", window(0)).await));
 
     assert_eq!(
         s.set_rate_limit(&a.id, "tool:x", window(0), 10)
@@ -302,12 +277,7 @@ pub async fn rate_limit_counters(ctx: &Ctx) {
 
     // Windows starting before window(1): (a, x, 0), (a, y, 0), (other, x, 0).
     assert_eq!(s.purge_rate_limits_before(window(1)).await.unwrap(), 3);
-    assert!(
-        s.get_rate_limit(&a.id, "tool:x", window(0))
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(absent(s.get_rate_limit(&a.id, "tool:x", window(0)).await));
     assert_eq!(
         s.sum_rate_limit_since(&a.id, "tool:x", window(0))
             .await
@@ -364,17 +334,8 @@ pub async fn delegation_lookups_and_listings(ctx: &Ctx) {
             .await,
     );
 
-    assert_same(
-        ctx,
-        &s.get_delegation_chain(&db.id).await.unwrap().expect("get"),
-        &db,
-    );
-    assert!(
-        s.get_delegation_chain("dlg_missing")
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert_found(ctx, s.get_delegation_chain(&db.id).await, &db);
+    assert!(absent(s.get_delegation_chain("dlg_missing").await));
 
     assert_eq!(
         keys(&s.list_delegation_chains_from_agent(&a.id).await.unwrap()),
@@ -444,14 +405,14 @@ pub async fn delegation_revoke_follows_the_chain(ctx: &Ctx) {
     assert_eq!(rest, want);
     for id in [&c1.id, &c2.id, &c3.id, &c4.id, &c5.id] {
         assert_eq!(
-            s.get_delegation_chain(id).await.unwrap().unwrap().status,
+            existing(s.get_delegation_chain(id).await).status,
             DelegationStatus::Revoked,
             "{id}"
         );
     }
     for id in [&c6.id, &c7.id] {
         assert_eq!(
-            s.get_delegation_chain(id).await.unwrap().unwrap().status,
+            existing(s.get_delegation_chain(id).await).status,
             DelegationStatus::Active,
             "{id}"
         );
@@ -487,25 +448,15 @@ pub async fn delegation_update_delete_and_purge(ctx: &Ctx) {
         permissions: json!([]),
         ..ab.clone()
     };
-    assert_same(
-        ctx,
-        &s.update_delegation_chain(&ab.id, &patch)
-            .await
-            .expect("update"),
-        &want,
-    );
+    assert_returns(ctx, s.update_delegation_chain(&ab.id, &patch).await, &want);
     assert_eq!(
-        s.get_delegation_chain(&bc.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .status,
+        existing(s.get_delegation_chain(&bc.id).await).status,
         DelegationStatus::Active
     );
     assert_not_found(s.update_delegation_chain("dlg_missing", &patch).await);
 
     s.delete_delegation_chain(&bc.id).await.expect("delete");
-    assert!(s.get_delegation_chain(&bc.id).await.unwrap().is_none());
+    assert!(absent(s.get_delegation_chain(&bc.id).await));
     assert_not_found(s.delete_delegation_chain(&bc.id).await);
 
     let soon = s
@@ -529,9 +480,9 @@ pub async fn delegation_update_delete_and_purge(ctx: &Ctx) {
             .unwrap(),
         2
     );
-    assert!(s.get_delegation_chain(&soon.id).await.unwrap().is_none());
-    assert!(s.get_delegation_chain(&ab.id).await.unwrap().is_none());
-    assert!(s.get_delegation_chain(&later.id).await.unwrap().is_some());
+    assert!(absent(s.get_delegation_chain(&soon.id).await));
+    assert!(absent(s.get_delegation_chain(&ab.id).await));
+    assert!(present(s.get_delegation_chain(&later.id).await));
     assert_eq!(
         s.purge_expired_delegation_chains(instant(5000))
             .await
@@ -654,12 +605,8 @@ pub async fn budget_policy_operations(ctx: &Ctx) {
         keys_of(&[&p2, &p3, &p5])
     );
 
-    assert_same(
-        ctx,
-        &s.get_budget_policy(&p5.id).await.unwrap().expect("get"),
-        &p5,
-    );
-    assert!(s.get_budget_policy("bud_missing").await.unwrap().is_none());
+    assert_found(ctx, s.get_budget_policy(&p5.id).await, &p5);
+    assert!(absent(s.get_budget_policy("bud_missing").await));
     let patch = BudgetPolicyPatch {
         current_usage: Some(json!({"costToday": 42})),
         status: Some(BudgetStatus::Triggered),
@@ -670,13 +617,7 @@ pub async fn budget_policy_operations(ctx: &Ctx) {
         status: BudgetStatus::Triggered,
         ..p1.clone()
     };
-    assert_same(
-        ctx,
-        &s.update_budget_policy(&p1.id, &patch)
-            .await
-            .expect("update"),
-        &want,
-    );
+    assert_returns(ctx, s.update_budget_policy(&p1.id, &patch).await, &want);
     assert_not_found(s.update_budget_policy("bud_missing", &patch).await);
     s.delete_budget_policy(&p3.id).await.expect("delete");
     assert_not_found(s.delete_budget_policy(&p3.id).await);
@@ -725,12 +666,8 @@ pub async fn cost_event_operations(ctx: &Ctx) {
             .await,
     );
 
-    assert_same(
-        ctx,
-        &s.get_cost_event(&batch[1].id).await.unwrap().expect("get"),
-        &batch[1],
-    );
-    assert!(s.get_cost_event("cost_missing").await.unwrap().is_none());
+    assert_found(ctx, s.get_cost_event(&batch[1].id).await, &batch[1]);
+    assert!(absent(s.get_cost_event("cost_missing").await));
     let page = s
         .list_cost_events(
             &CostFilter {
@@ -905,17 +842,8 @@ pub async fn approval_listings(ctx: &Ctx) {
             .await,
     );
 
-    assert_same(
-        ctx,
-        &s.get_approval_request(&r4.id).await.unwrap().expect("get"),
-        &r4,
-    );
-    assert!(
-        s.get_approval_request("apr_missing")
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert_found(ctx, s.get_approval_request(&r4.id).await, &r4);
+    assert!(absent(s.get_approval_request("apr_missing").await));
     assert_eq!(
         keys(&s.list_pending_approvals_by_agent(&a.id).await.unwrap()),
         keys_of(&[&r1, &r2])
@@ -955,16 +883,15 @@ pub async fn approval_resolve_is_compare_and_set(ctx: &Ctx) {
         .create_approval_request(b::approval(&a.id, &u.id))
         .await
         .unwrap();
-    let approved = s
-        .resolve_approval_request(
+    let approved = existing(
+        s.resolve_approval_request(
             &r.id,
             ApprovalDecision::Approve,
             "admin@example.com",
             instant(60),
         )
-        .await
-        .unwrap()
-        .expect("pending request resolves");
+        .await,
+    );
     let want = ApprovalRequest {
         status: ApprovalStatus::Approved,
         responded_at: Some(instant(60)),
@@ -972,33 +899,24 @@ pub async fn approval_resolve_is_compare_and_set(ctx: &Ctx) {
         ..r.clone()
     };
     assert_same(ctx, &approved, &want);
-    assert!(
+    assert!(absent(
         s.resolve_approval_request(&r.id, ApprovalDecision::Deny, "other", instant(61))
             .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(
+    ));
+    assert!(absent(
         s.resolve_approval_request(&r.id, ApprovalDecision::Approve, "other", instant(61))
             .await
-            .unwrap()
-            .is_none()
-    );
-    assert_same(
-        ctx,
-        &s.get_approval_request(&r.id).await.unwrap().unwrap(),
-        &want,
-    );
+    ));
+    assert_found(ctx, s.get_approval_request(&r.id).await, &want);
 
     let d = s
         .create_approval_request(b::approval(&a.id, &u.id))
         .await
         .unwrap();
-    let denied = s
-        .resolve_approval_request(&d.id, ApprovalDecision::Deny, "bob", instant(70))
-        .await
-        .unwrap()
-        .expect("deny");
+    let denied = existing(
+        s.resolve_approval_request(&d.id, ApprovalDecision::Deny, "bob", instant(70))
+            .await,
+    );
     assert_eq!(denied.status, ApprovalStatus::Denied);
     assert_eq!(denied.responded_by.as_deref(), Some("bob"));
 
@@ -1007,23 +925,15 @@ pub async fn approval_resolve_is_compare_and_set(ctx: &Ctx) {
         .create_approval_request(b::approval(&a.id, &u.id))
         .await
         .unwrap();
-    assert!(
+    assert!(absent(
         s.resolve_approval_request(&late.id, ApprovalDecision::Approve, "x", instant(5000))
             .await
-            .unwrap()
-            .is_none()
-    );
-    assert_same(
-        ctx,
-        &s.get_approval_request(&late.id).await.unwrap().unwrap(),
-        &late,
-    );
-    assert!(
+    ));
+    assert_found(ctx, s.get_approval_request(&late.id).await, &late);
+    assert!(absent(
         s.resolve_approval_request("apr_missing", ApprovalDecision::Approve, "x", instant(60))
             .await
-            .unwrap()
-            .is_none()
-    );
+    ));
 
     // The plain patch has no state guard.
     let patch = ApprovalRequestPatch {
@@ -1040,7 +950,7 @@ pub async fn approval_resolve_is_compare_and_set(ctx: &Ctx) {
     assert_not_found(s.update_approval_request("apr_missing", &patch).await);
 
     s.delete_approval_request(&d.id).await.expect("delete");
-    assert!(s.get_approval_request(&d.id).await.unwrap().is_none());
+    assert!(absent(s.get_approval_request(&d.id).await));
     assert_not_found(s.delete_approval_request(&d.id).await);
 }
 
@@ -1073,27 +983,15 @@ pub async fn approval_expire_and_purge(ctx: &Ctx) {
         .unwrap();
     assert_eq!(s.expire_approval_requests(instant(5000)).await.unwrap(), 1);
     assert_eq!(
-        s.get_approval_request(&due.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .status,
+        existing(s.get_approval_request(&due.id).await).status,
         ApprovalStatus::Expired
     );
     assert_eq!(
-        s.get_approval_request(&later.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .status,
+        existing(s.get_approval_request(&later.id).await).status,
         ApprovalStatus::Pending
     );
     assert_eq!(
-        s.get_approval_request(&answered.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .status,
+        existing(s.get_approval_request(&answered.id).await).status,
         ApprovalStatus::Approved
     );
     assert_eq!(s.expire_approval_requests(instant(5000)).await.unwrap(), 0);
@@ -1104,14 +1002,9 @@ pub async fn approval_expire_and_purge(ctx: &Ctx) {
             .unwrap(),
         2
     );
-    assert!(s.get_approval_request(&due.id).await.unwrap().is_none());
-    assert!(
-        s.get_approval_request(&answered.id)
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(s.get_approval_request(&later.id).await.unwrap().is_some());
+    assert!(absent(s.get_approval_request(&due.id).await));
+    assert!(absent(s.get_approval_request(&answered.id).await));
+    assert!(present(s.get_approval_request(&later.id).await));
 }
 
 /// Every `McpServerStore` method: unique endpoint, lookups, oldest-first
@@ -1148,26 +1041,13 @@ pub async fn mcp_server_operations(ctx: &Ctx) {
         .await,
     );
 
-    assert_same(
-        ctx,
-        &s.get_mcp_server(&m2.id).await.unwrap().expect("get"),
-        &m2,
-    );
-    assert_same(
-        ctx,
-        &s.find_mcp_server_by_endpoint(&m1.endpoint)
-            .await
-            .unwrap()
-            .expect("by endpoint"),
-        &m1,
-    );
-    assert!(s.get_mcp_server("mcp_missing").await.unwrap().is_none());
-    assert!(
+    assert_found(ctx, s.get_mcp_server(&m2.id).await, &m2);
+    assert_found(ctx, s.find_mcp_server_by_endpoint(&m1.endpoint).await, &m1);
+    assert!(absent(s.get_mcp_server("mcp_missing").await));
+    assert!(absent(
         s.find_mcp_server_by_endpoint("https://nowhere.example.com")
             .await
-            .unwrap()
-            .is_none()
-    );
+    ));
     assert_eq!(
         keys(&s.list_mcp_servers().await.unwrap()),
         keys_of(&[&m2, &m3, &m1])

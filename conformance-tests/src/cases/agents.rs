@@ -7,7 +7,8 @@ use serde_json::json;
 
 use super::builders as b;
 use super::support::{
-    assert_conflict, assert_instant, assert_not_found, assert_reference, assert_same, keys, keys_of,
+    absent, assert_conflict, assert_found, assert_instant, assert_not_found, assert_reference,
+    assert_returns, assert_same, existing, keys, keys_of, present,
 };
 use crate::Ctx;
 use crate::fixtures::instant;
@@ -26,24 +27,13 @@ pub async fn agent_create_and_lookups(ctx: &Ctx) {
         metadata: Some(json!({"team": "infra"})),
         ..b::agent(&owner.id)
     };
-    assert_same(
-        ctx,
-        &s.create_agent(want.clone()).await.expect("create"),
-        &want,
-    );
+    assert_returns(ctx, s.create_agent(want.clone()).await, &want);
     let other = b::seed_agent(s, &owner.id).await;
 
-    assert_same(
+    assert_found(ctx, s.get_agent(&want.id).await, &want);
+    assert_found(
         ctx,
-        &s.get_agent(&want.id).await.unwrap().expect("by id"),
-        &want,
-    );
-    assert_same(
-        ctx,
-        &s.find_agent_by_token_hash(&want.token_hash)
-            .await
-            .unwrap()
-            .expect("by hash"),
+        s.find_agent_by_token_hash(&want.token_hash).await,
         &want,
     );
     assert_eq!(
@@ -53,13 +43,8 @@ pub async fn agent_create_and_lookups(ctx: &Ctx) {
             .map(|a| a.id),
         Some(other.id.clone())
     );
-    assert!(s.get_agent("agt_missing").await.unwrap().is_none());
-    assert!(
-        s.find_agent_by_token_hash("no-such-hash")
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(absent(s.get_agent("agt_missing").await));
+    assert!(absent(s.find_agent_by_token_hash("no-such-hash").await));
 
     assert_reference(s.create_agent(b::agent("usr_missing")).await);
     assert_reference(
@@ -116,8 +101,8 @@ pub async fn agent_create_with_permissions_is_all_or_nothing(ctx: &Ctx) {
         s.create_agent_with_permissions(agent2.clone(), &[fresh.clone(), dup])
             .await,
     );
-    assert!(s.get_agent(&agent2.id).await.unwrap().is_none());
-    assert!(s.get_permission(&fresh.id).await.unwrap().is_none());
+    assert!(absent(s.get_agent(&agent2.id).await));
+    assert!(absent(s.get_permission(&fresh.id).await));
 
     // No permissions at all is fine.
     let bare = b::agent(&owner.id);
@@ -349,15 +334,11 @@ pub async fn agent_update_touch_and_rotate(ctx: &Ctx) {
         updated_at: instant(40),
         ..agent.clone()
     };
-    assert_same(
-        ctx,
-        &s.update_agent(&agent.id, &patch).await.expect("update"),
-        &want,
-    );
+    assert_returns(ctx, s.update_agent(&agent.id, &patch).await, &want);
     assert_not_found(s.update_agent("agt_missing", &patch).await);
 
     assert!(s.touch_agent(&agent.id, instant(50)).await.unwrap());
-    let touched = s.get_agent(&agent.id).await.unwrap().unwrap();
+    let touched = existing(s.get_agent(&agent.id).await);
     assert_same(
         ctx,
         &touched,
@@ -379,20 +360,8 @@ pub async fn agent_update_touch_and_rotate(ctx: &Ctx) {
         ..touched
     };
     assert_same(ctx, &rotated, &want);
-    assert!(
-        s.find_agent_by_token_hash(&agent.token_hash)
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert_same(
-        ctx,
-        &s.find_agent_by_token_hash("new-hash")
-            .await
-            .unwrap()
-            .expect("new hash"),
-        &want,
-    );
+    assert!(absent(s.find_agent_by_token_hash(&agent.token_hash).await));
+    assert_found(ctx, s.find_agent_by_token_hash("new-hash").await, &want);
     assert_not_found(
         s.rotate_agent_token("agt_missing", "h", "p", instant(60))
             .await,
@@ -430,14 +399,13 @@ pub async fn agent_revoke_revokes_granted_delegations(ctx: &Ctx) {
         ..a.clone()
     };
     assert_same(ctx, &revoked, &want);
-    assert_same(ctx, &s.get_agent(&a.id).await.unwrap().unwrap(), &want);
-    let status =
-        |id: String| async move { s.get_delegation_chain(&id).await.unwrap().unwrap().status };
+    assert_found(ctx, s.get_agent(&a.id).await, &want);
+    let status = |id: String| async move { existing(s.get_delegation_chain(&id).await).status };
     assert_eq!(status(granted.id).await, DelegationStatus::Revoked);
     assert_eq!(status(old.id).await, DelegationStatus::Expired);
     assert_eq!(status(received.id).await, DelegationStatus::Active);
     assert_eq!(
-        s.get_agent(&bb.id).await.unwrap().unwrap().status,
+        existing(s.get_agent(&bb.id).await).status,
         AgentStatus::Active
     );
     assert_not_found(s.revoke_agent("agt_missing", instant(70)).await);
@@ -465,12 +433,12 @@ pub async fn agent_bulk_revoke_and_expire(ctx: &Ctx) {
         2
     );
     for id in [&a1.id, &a2.id] {
-        let got = s.get_agent(id).await.unwrap().unwrap();
+        let got = existing(s.get_agent(id).await);
         assert_eq!(got.status, AgentStatus::Revoked);
         assert_instant::<Agent>(ctx, "updated_at", got.updated_at, instant(80));
     }
-    assert_same(ctx, &s.get_agent(&a3.id).await.unwrap().unwrap(), &a3);
-    assert_same(ctx, &s.get_agent(&a4.id).await.unwrap().unwrap(), &a4);
+    assert_found(ctx, s.get_agent(&a3.id).await, &a3);
+    assert_found(ctx, s.get_agent(&a4.id).await, &a4);
     assert_eq!(
         s.revoke_agents_by_owner(&o.id, instant(81)).await.unwrap(),
         0
@@ -513,11 +481,11 @@ pub async fn agent_bulk_revoke_and_expire(ctx: &Ctx) {
         .await
         .unwrap();
     assert_eq!(s.expire_agents(instant(5000)).await.unwrap(), 1);
-    let got = s.get_agent(&due.id).await.unwrap().unwrap();
+    let got = existing(s.get_agent(&due.id).await);
     assert_eq!(got.status, AgentStatus::Expired);
     assert_instant::<Agent>(ctx, "updated_at", got.updated_at, instant(5000));
     for a in [&later, &never, &revoked_due] {
-        assert_same(ctx, &s.get_agent(&a.id).await.unwrap().unwrap(), a);
+        assert_found(ctx, s.get_agent(&a.id).await, a);
     }
     assert_eq!(s.expire_agents(instant(5000)).await.unwrap(), 0);
 }
@@ -530,8 +498,8 @@ pub async fn agent_delete_removes_row_or_refuses(ctx: &Ctx) {
     let (user, plain) = b::seed_user_agent(s).await;
     let perm = s.create_permission(b::permission(&plain.id)).await.unwrap();
     s.delete_agent(&plain.id).await.expect("delete");
-    assert!(s.get_agent(&plain.id).await.unwrap().is_none());
-    assert!(s.get_permission(&perm.id).await.unwrap().is_none());
+    assert!(absent(s.get_agent(&plain.id).await));
+    assert!(absent(s.get_permission(&perm.id).await));
     assert_not_found(s.delete_agent(&plain.id).await);
 
     let audited = b::seed_agent(s, &user.id).await;
@@ -539,7 +507,7 @@ pub async fn agent_delete_removes_row_or_refuses(ctx: &Ctx) {
         .await
         .unwrap();
     assert_reference(s.delete_agent(&audited.id).await);
-    assert!(s.get_agent(&audited.id).await.unwrap().is_some());
+    assert!(present(s.get_agent(&audited.id).await));
 
     let delegating = b::seed_agent(s, &user.id).await;
     let peer = b::seed_agent(s, &user.id).await;
@@ -547,7 +515,7 @@ pub async fn agent_delete_removes_row_or_refuses(ctx: &Ctx) {
         .await
         .unwrap();
     assert_reference(s.delete_agent(&delegating.id).await);
-    assert!(s.get_agent(&delegating.id).await.unwrap().is_some());
+    assert!(present(s.get_agent(&delegating.id).await));
 }
 
 /// `delete_agent_cascade` removes the agent with every row of it, reports
@@ -629,21 +597,16 @@ pub async fn agent_delete_cascade_reports_every_table(ctx: &Ctx) {
         );
     }
     assert_eq!(report.total(), want.iter().map(|(_, n)| n).sum::<u64>());
-    assert!(s.get_agent(&a.id).await.unwrap().is_none());
+    assert!(absent(s.get_agent(&a.id).await));
     assert!(s.list_permissions_by_agent(&a.id).await.unwrap().is_empty());
-    assert!(s.get_trust_score(&a.id).await.unwrap().is_none());
+    assert!(absent(s.get_trust_score(&a.id).await));
 
-    assert!(s.get_agent(&other.id).await.unwrap().is_some());
-    assert!(
-        s.get_delegation_chain(&other_chain.id)
-            .await
-            .unwrap()
-            .is_some()
-    );
-    assert!(s.get_audit_log(&other_audit.id).await.unwrap().is_some());
-    assert!(s.get_permission(&other_perm.id).await.unwrap().is_some());
-    assert!(s.get_budget_policy(&global.id).await.unwrap().is_some());
-    assert!(s.get_trust_score(&other.id).await.unwrap().is_some());
+    assert!(present(s.get_agent(&other.id).await));
+    assert!(present(s.get_delegation_chain(&other_chain.id).await));
+    assert!(present(s.get_audit_log(&other_audit.id).await));
+    assert!(present(s.get_permission(&other_perm.id).await));
+    assert!(present(s.get_budget_policy(&global.id).await));
+    assert!(present(s.get_trust_score(&other.id).await));
 
     // The temporary agent of an ephemeral session takes its session along.
     let eph = b::seed_ephemeral(s, &user.id, None).await;
@@ -653,7 +616,7 @@ pub async fn agent_delete_cascade_reports_every_table(ctx: &Ctx) {
         .expect("cascade ephemeral agent");
     assert_eq!(report.count("kavach_ephemeral_sessions"), 1);
     assert_eq!(report.count("kavach_agents"), 1);
-    assert!(s.get_ephemeral_session(&eph.id).await.unwrap().is_none());
+    assert!(absent(s.get_ephemeral_session(&eph.id).await));
 
     assert_not_found(s.delete_agent_cascade(&a.id).await);
 }
@@ -697,12 +660,8 @@ pub async fn permission_operations(ctx: &Ctx) {
             .unwrap()
             .is_empty()
     );
-    assert_same(
-        ctx,
-        &s.get_permission(&p3.id).await.unwrap().expect("get"),
-        &p3,
-    );
-    assert!(s.get_permission("perm_missing").await.unwrap().is_none());
+    assert_found(ctx, s.get_permission(&p3.id).await, &p3);
+    assert!(absent(s.get_permission("perm_missing").await));
 
     let patch = PermissionPatch {
         actions: Some(vec!["read".into()]),
@@ -714,11 +673,7 @@ pub async fn permission_operations(ctx: &Ctx) {
         constraints: None,
         ..p1.clone()
     };
-    assert_same(
-        ctx,
-        &s.update_permission(&p1.id, &patch).await.expect("update"),
-        &want,
-    );
+    assert_returns(ctx, s.update_permission(&p1.id, &patch).await, &want);
     assert_not_found(s.update_permission("perm_missing", &patch).await);
 
     s.delete_permission(&p1.id).await.expect("delete");
@@ -797,12 +752,8 @@ pub async fn agent_card_operations(ctx: &Ctx) {
     let foreign = s.create_agent_card(b::agent_card(&other.id)).await.unwrap();
     assert_reference(s.create_agent_card(b::agent_card("agt_missing")).await);
 
-    assert_same(
-        ctx,
-        &s.get_agent_card(&late.id).await.unwrap().expect("get"),
-        &late,
-    );
-    assert!(s.get_agent_card("card_missing").await.unwrap().is_none());
+    assert_found(ctx, s.get_agent_card(&late.id).await, &late);
+    assert!(absent(s.get_agent_card("card_missing").await));
     assert_eq!(
         keys(&s.list_agent_cards_by_agent(&a.id).await.unwrap()),
         keys_of(&[&early, &late])
@@ -822,11 +773,7 @@ pub async fn agent_card_operations(ctx: &Ctx) {
         updated_at: instant(20),
         ..late.clone()
     };
-    assert_same(
-        ctx,
-        &s.update_agent_card(&late.id, &patch).await.expect("update"),
-        &want,
-    );
+    assert_returns(ctx, s.update_agent_card(&late.id, &patch).await, &want);
     assert_not_found(s.update_agent_card("card_missing", &patch).await);
 
     s.delete_agent_card(&late.id).await.expect("delete");
@@ -868,26 +815,14 @@ pub async fn agent_did_operations(ctx: &Ctx) {
         .await
         .unwrap();
 
-    assert_same(
+    assert_found(ctx, s.get_agent_did(&a.id).await, &did);
+    assert_found(
         ctx,
-        &s.get_agent_did(&a.id).await.unwrap().expect("by agent"),
-        &did,
-    );
-    assert_same(
-        ctx,
-        &s.find_agent_did_by_did("did:web:example.com")
-            .await
-            .unwrap()
-            .expect("by did"),
+        s.find_agent_did_by_did("did:web:example.com").await,
         &web,
     );
-    assert!(s.get_agent_did("agt_missing").await.unwrap().is_none());
-    assert!(
-        s.find_agent_did_by_did("did:key:none")
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(absent(s.get_agent_did("agt_missing").await));
+    assert!(absent(s.find_agent_did_by_did("did:key:none").await));
 
     let patch = AgentDidPatch {
         did_document: Some(r#"{"id":"did","v":2}"#.into()),
@@ -897,17 +832,13 @@ pub async fn agent_did_operations(ctx: &Ctx) {
         did_document: r#"{"id":"did","v":2}"#.into(),
         ..did.clone()
     };
-    assert_same(
-        ctx,
-        &s.update_agent_did(&a.id, &patch).await.expect("update"),
-        &want,
-    );
+    assert_returns(ctx, s.update_agent_did(&a.id, &patch).await, &want);
     assert_not_found(s.update_agent_did("agt_missing", &patch).await);
 
     s.delete_agent_did(&a.id).await.expect("delete");
-    assert!(s.get_agent_did(&a.id).await.unwrap().is_none());
+    assert!(absent(s.get_agent_did(&a.id).await));
     assert_not_found(s.delete_agent_did(&a.id).await);
-    assert!(s.get_agent_did(&other.id).await.unwrap().is_some());
+    assert!(present(s.get_agent_did(&other.id).await));
 }
 
 /// `TrustStore`: the upsert creates then replaces (never conflicts), the
@@ -924,13 +855,9 @@ pub async fn trust_score_operations(ctx: &Ctx) {
         .await
         .unwrap();
     }
-    assert!(s.get_trust_score("agt_a").await.unwrap().is_none());
+    assert!(absent(s.get_trust_score("agt_a").await));
     let first = b::trust_score("agt_a", 40, TrustLevel::Limited);
-    assert_same(
-        ctx,
-        &s.upsert_trust_score(first.clone()).await.expect("insert"),
-        &first,
-    );
+    assert_returns(ctx, s.upsert_trust_score(first.clone()).await, &first);
     let second = TrustScore {
         score: 80,
         level: TrustLevel::Trusted,
@@ -938,16 +865,8 @@ pub async fn trust_score_operations(ctx: &Ctx) {
         computed_at: instant(100),
         ..first.clone()
     };
-    assert_same(
-        ctx,
-        &s.upsert_trust_score(second.clone()).await.expect("replace"),
-        &second,
-    );
-    assert_same(
-        ctx,
-        &s.get_trust_score("agt_a").await.unwrap().expect("get"),
-        &second,
-    );
+    assert_returns(ctx, s.upsert_trust_score(second.clone()).await, &second);
+    assert_found(ctx, s.get_trust_score("agt_a").await, &second);
 
     s.upsert_trust_score(b::trust_score("agt_b", 80, TrustLevel::Trusted))
         .await
@@ -977,7 +896,7 @@ pub async fn trust_score_operations(ctx: &Ctx) {
     );
 
     s.delete_trust_score("agt_a").await.expect("delete");
-    assert!(s.get_trust_score("agt_a").await.unwrap().is_none());
+    assert!(absent(s.get_trust_score("agt_a").await));
     assert_not_found(s.delete_trust_score("agt_a").await);
     assert_reference(
         s.upsert_trust_score(b::trust_score("agt_missing", 1, TrustLevel::Untrusted))

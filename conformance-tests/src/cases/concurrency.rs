@@ -10,7 +10,7 @@ use std::sync::Arc;
 use kavach_store_core::prelude::*;
 
 use super::builders as b;
-use super::support::{Kind, count, expect_err};
+use super::support::{Kind, absent, count, existing, expect_err};
 use crate::Ctx;
 use crate::fixtures::{at, id};
 
@@ -84,11 +84,7 @@ pub async fn concurrent_rate_limit_increments_lose_nothing(ctx: &Ctx) {
         (1..=64).collect::<Vec<i64>>(),
         "each increment sees a distinct count"
     );
-    let bucket = store
-        .get_rate_limit(&agent.id, "tool:x", window)
-        .await
-        .expect("read")
-        .expect("bucket");
+    let bucket = existing(store.get_rate_limit(&agent.id, "tool:x", window).await);
     assert_eq!(bucket.count, 64, "no lost update");
     assert_eq!(bucket.id, rate_limit_bucket_id(&agent.id, "tool:x", window));
     assert_eq!(
@@ -203,14 +199,7 @@ pub async fn concurrent_one_time_token_consumed_once(ctx: &Ctx) {
     .await;
     let won = exactly_one(results, "consume_one_time_token");
     assert_eq!(won.id, token.id);
-    assert!(
-        store
-            .find_one_time_token(&token.token_hash)
-            .await
-            .expect("read")
-            .expect("token")
-            .used
-    );
+    assert!(existing(store.find_one_time_token(&token.token_hash).await).used);
 }
 
 /// 32 concurrent consumers of one JWT refresh token: exactly one gets it.
@@ -231,14 +220,7 @@ pub async fn concurrent_jwt_refresh_token_consumed_once(ctx: &Ctx) {
         exactly_one(results, "consume_jwt_refresh_token").id,
         token.id
     );
-    assert!(
-        store
-            .find_jwt_refresh_token(&token.token_hash)
-            .await
-            .expect("read")
-            .expect("token")
-            .used
-    );
+    assert!(existing(store.find_jwt_refresh_token(&token.token_hash).await).used);
 }
 
 /// 32 concurrent presenters of one rotating refresh token: exactly one gets
@@ -301,22 +283,10 @@ pub async fn concurrent_rotating_refresh_token_consumed_once(ctx: &Ctx) {
         "losers see Reused or Revoked only: {outcomes:?}"
     );
     assert!(
-        store
-            .get_refresh_token_family(&family.id)
-            .await
-            .expect("read")
-            .expect("family")
-            .revoked,
+        existing(store.get_refresh_token_family(&family.id).await).revoked,
         "family revoked"
     );
-    assert!(
-        store
-            .find_refresh_token(&token.token_hash)
-            .await
-            .expect("read")
-            .expect("token")
-            .used
-    );
+    assert!(existing(store.find_refresh_token(&token.token_hash).await).used);
 }
 
 /// 32 concurrent clicks on one magic link: exactly one signs in.
@@ -333,14 +303,7 @@ pub async fn concurrent_magic_link_consumed_once(ctx: &Ctx) {
     })
     .await;
     assert_eq!(exactly_one(results, "consume_magic_link").id, link.id);
-    assert!(
-        store
-            .find_magic_link(&link.token)
-            .await
-            .expect("read")
-            .expect("link")
-            .used
-    );
+    assert!(existing(store.find_magic_link(&link.token).await).used);
 }
 
 /// 32 concurrent redemptions of one OIDC authorization code: exactly one.
@@ -357,14 +320,7 @@ pub async fn concurrent_oidc_auth_code_consumed_once(ctx: &Ctx) {
     })
     .await;
     assert_eq!(exactly_one(results, "consume_oidc_auth_code").id, code.id);
-    assert!(
-        store
-            .find_oidc_auth_code(&code.code_hash)
-            .await
-            .expect("read")
-            .expect("code")
-            .used
-    );
+    assert!(existing(store.find_oidc_auth_code(&code.code_hash).await).used);
 }
 
 /// 32 concurrent redemptions of one OIDC refresh token: exactly one.
@@ -384,14 +340,7 @@ pub async fn concurrent_oidc_refresh_token_consumed_once(ctx: &Ctx) {
         exactly_one(results, "consume_oidc_refresh_token").id,
         token.id
     );
-    assert!(
-        store
-            .find_oidc_refresh_token(&token.token_hash)
-            .await
-            .expect("read")
-            .expect("token")
-            .revoked
-    );
+    assert!(existing(store.find_oidc_refresh_token(&token.token_hash).await).revoked);
 }
 
 /// 32 concurrent redemptions of one OAuth authorization code: exactly one,
@@ -420,13 +369,9 @@ pub async fn concurrent_oauth_authorization_code_consumed_once(ctx: &Ctx) {
         exactly_one(results, "consume_oauth_authorization_code").id,
         code.id
     );
-    assert!(
-        store
-            .find_oauth_authorization_code(&code.code)
-            .await
-            .expect("read")
-            .is_none()
-    );
+    assert!(absent(
+        store.find_oauth_authorization_code(&code.code).await
+    ));
 }
 
 /// 32 concurrent refreshes with one OAuth refresh token: exactly one, and
@@ -453,13 +398,7 @@ pub async fn concurrent_oauth_refresh_token_consumed_once(ctx: &Ctx) {
         exactly_one(results, "consume_oauth_refresh_token").id,
         token.id
     );
-    assert!(
-        store
-            .find_oauth_refresh_token(&refresh)
-            .await
-            .expect("read")
-            .is_none()
-    );
+    assert!(absent(store.find_oauth_refresh_token(&refresh).await));
 }
 
 /// 32 concurrent callbacks with one OAuth state: exactly one.
@@ -545,11 +484,11 @@ pub async fn concurrent_passkey_counter_advances_once(ctx: &Ctx) {
         results.iter().any(|(i, r)| *i == RACERS - 1 && r.is_some()),
         "the highest counter always advances"
     );
-    let stored = store
-        .find_passkey_credential_by_credential_id(&cred.credential_id)
-        .await
-        .expect("read")
-        .expect("cred");
+    let stored = existing(
+        store
+            .find_passkey_credential_by_credential_id(&cred.credential_id)
+            .await,
+    );
     assert_eq!(stored.counter, highest, "the counter never moves backwards");
 }
 
@@ -606,11 +545,11 @@ pub async fn concurrent_otp_attempts_are_bounded(ctx: &Ctx) {
         vec![1, 2, 3, 4, 5],
         "exactly max_attempts guesses are counted"
     );
-    let stored = store
-        .find_email_otp("ada@example.com", b::now_valid())
-        .await
-        .expect("read")
-        .expect("otp");
+    let stored = existing(
+        store
+            .find_email_otp("ada@example.com", b::now_valid())
+            .await,
+    );
     assert_eq!(stored.attempts, 5);
 
     let phone = store
@@ -683,11 +622,7 @@ pub async fn concurrent_approve_and_deny_have_one_winner(ctx: &Ctx) {
         winner.status,
         ApprovalStatus::Approved | ApprovalStatus::Denied
     ));
-    let stored = store
-        .get_approval_request(&request.id)
-        .await
-        .expect("read")
-        .expect("request");
+    let stored = existing(store.get_approval_request(&request.id).await);
     assert_eq!(
         stored.status, winner.status,
         "the stored decision is the winner's"
@@ -730,11 +665,7 @@ pub async fn concurrent_invitation_acceptance_has_one_winner(ctx: &Ctx) {
         vec![member.user_id],
         "one new member"
     );
-    let stored = store
-        .get_org_invitation(&invitation.id)
-        .await
-        .expect("read")
-        .expect("invitation");
+    let stored = existing(store.get_org_invitation(&invitation.id).await);
     assert_eq!(stored.status, InvitationStatus::Accepted);
 }
 
@@ -785,20 +716,12 @@ pub async fn concurrent_ephemeral_actions_respect_the_limit(ctx: &Ctx) {
         EphemeralStatus::Exhausted,
         "the last action reports exhaustion"
     );
-    let stored = store
-        .get_ephemeral_session(&session.id)
-        .await
-        .expect("read")
-        .expect("session");
+    let stored = existing(store.get_ephemeral_session(&session.id).await);
     assert_eq!(
         (stored.actions_used, stored.status),
         (10, EphemeralStatus::Exhausted)
     );
-    let agent = store
-        .get_agent(&session.agent_id)
-        .await
-        .expect("read")
-        .expect("agent");
+    let agent = existing(store.get_agent(&session.agent_id).await);
     assert_eq!(
         agent.status,
         AgentStatus::Revoked,
@@ -825,11 +748,7 @@ pub async fn concurrent_ephemeral_actions_respect_the_limit(ctx: &Ctx) {
         (1..=RACERS as i64).collect::<Vec<i64>>(),
         "no lost action"
     );
-    let stored = store
-        .get_ephemeral_session(&unlimited.id)
-        .await
-        .expect("read")
-        .expect("session");
+    let stored = existing(store.get_ephemeral_session(&unlimited.id).await);
     assert_eq!(
         (stored.actions_used, stored.status),
         (RACERS as i64, EphemeralStatus::Active)
@@ -862,11 +781,7 @@ pub async fn concurrent_trust_score_upserts_never_fail(ctx: &Ctx) {
     for (i, row) in written.iter().enumerate() {
         assert_eq!(row.score, i as i64, "each upsert returns its own row");
     }
-    let stored = store
-        .get_trust_score(&agent.id)
-        .await
-        .expect("read")
-        .expect("score");
+    let stored = existing(store.get_trust_score(&agent.id).await);
     let writer = stored.score as usize;
     assert!(writer < RACERS);
     assert_eq!(

@@ -9,7 +9,8 @@ use serde_json::json;
 
 use super::builders as b;
 use super::support::{
-    assert_conflict, assert_instant, assert_not_found, assert_reference, assert_same, keys, keys_of,
+    absent, assert_conflict, assert_found, assert_instant, assert_not_found, assert_reference,
+    assert_returns, assert_same, existing, keys, keys_of, present,
 };
 use crate::Ctx;
 use crate::fixtures::instant;
@@ -52,34 +53,18 @@ pub async fn passkey_credential_operations(ctx: &Ctx) {
             .await,
     );
 
-    assert_same(
+    assert_found(ctx, s.get_passkey_credential(&early.id).await, &early);
+    assert_found(
         ctx,
-        &s.get_passkey_credential(&early.id)
-            .await
-            .unwrap()
-            .expect("get"),
-        &early,
-    );
-    assert_same(
-        ctx,
-        &s.find_passkey_credential_by_credential_id(&late.credential_id)
-            .await
-            .unwrap()
-            .expect("find"),
+        s.find_passkey_credential_by_credential_id(&late.credential_id)
+            .await,
         &late,
     );
-    assert!(
-        s.get_passkey_credential("pk_missing")
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(
+    assert!(absent(s.get_passkey_credential("pk_missing").await));
+    assert!(absent(
         s.find_passkey_credential_by_credential_id("no-such-cred")
             .await
-            .unwrap()
-            .is_none()
-    );
+    ));
     assert_eq!(
         keys(&s.list_passkey_credentials_by_user(&u.id).await.unwrap()),
         keys_of(&[&early, &late])
@@ -95,11 +80,9 @@ pub async fn passkey_credential_operations(ctx: &Ctx) {
         transports: Some(r#"["usb","nfc"]"#.into()),
         ..late.clone()
     };
-    assert_same(
+    assert_returns(
         ctx,
-        &s.update_passkey_credential(&late.id, &patch)
-            .await
-            .expect("update"),
+        s.update_passkey_credential(&late.id, &patch).await,
         &want,
     );
     assert_not_found(s.update_passkey_credential("pk_missing", &patch).await);
@@ -111,7 +94,7 @@ pub async fn passkey_credential_operations(ctx: &Ctx) {
         0,
         "not v's credential"
     );
-    assert!(s.get_passkey_credential(&late.id).await.unwrap().is_some());
+    assert!(present(s.get_passkey_credential(&late.id).await));
     assert_eq!(
         s.delete_passkey_credential(&late.credential_id, &u.id)
             .await
@@ -144,11 +127,10 @@ pub async fn passkey_counter_only_advances(ctx: &Ctx) {
         .create_passkey_credential(b::passkey_credential(&u.id))
         .await
         .unwrap();
-    let got = s
-        .advance_passkey_counter(&c.credential_id, 0, instant(10))
-        .await
-        .unwrap()
-        .expect("0 → 0 is allowed");
+    let got = existing(
+        s.advance_passkey_counter(&c.credential_id, 0, instant(10))
+            .await,
+    );
     assert_same(
         ctx,
         &got,
@@ -157,11 +139,10 @@ pub async fn passkey_counter_only_advances(ctx: &Ctx) {
             ..c.clone()
         },
     );
-    let got = s
-        .advance_passkey_counter(&c.credential_id, 5, instant(20))
-        .await
-        .unwrap()
-        .expect("0 → 5");
+    let got = existing(
+        s.advance_passkey_counter(&c.credential_id, 5, instant(20))
+            .await,
+    );
     let at5 = PasskeyCredential {
         counter: 5,
         last_used_at: instant(20),
@@ -170,31 +151,24 @@ pub async fn passkey_counter_only_advances(ctx: &Ctx) {
     assert_same(ctx, &got, &at5);
     for refused in [5, 3, 0] {
         assert!(
-            s.advance_passkey_counter(&c.credential_id, refused, instant(30))
-                .await
-                .unwrap()
-                .is_none(),
+            absent(
+                s.advance_passkey_counter(&c.credential_id, refused, instant(30))
+                    .await
+            ),
             "counter {refused} after 5 must be refused"
         );
     }
-    assert_same(
-        ctx,
-        &s.get_passkey_credential(&c.id).await.unwrap().unwrap(),
-        &at5,
+    assert_found(ctx, s.get_passkey_credential(&c.id).await, &at5);
+    let got = existing(
+        s.advance_passkey_counter(&c.credential_id, 6, instant(40))
+            .await,
     );
-    let got = s
-        .advance_passkey_counter(&c.credential_id, 6, instant(40))
-        .await
-        .unwrap()
-        .expect("5 → 6");
     assert_eq!(got.counter, 6);
     assert_instant::<PasskeyCredential>(ctx, "last_used_at", got.last_used_at, instant(40));
-    assert!(
+    assert!(absent(
         s.advance_passkey_counter("no-such-cred", 7, instant(50))
             .await
-            .unwrap()
-            .is_none()
-    );
+    ));
 }
 
 /// Passkey challenges are consumed once while live; an expired challenge is
@@ -216,44 +190,36 @@ pub async fn passkey_challenge_consume_and_purge(ctx: &Ctx) {
         })
         .await,
     );
-    assert_same(
+    assert_found(
         ctx,
-        &s.consume_passkey_challenge(&ch.challenge, instant(60))
-            .await
-            .unwrap()
-            .expect("consume"),
+        s.consume_passkey_challenge(&ch.challenge, instant(60))
+            .await,
         &ch,
     );
-    assert!(
+    assert!(absent(
         s.consume_passkey_challenge(&ch.challenge, instant(61))
             .await
-            .unwrap()
-            .is_none()
-    );
+    ));
 
     let stale = s
         .create_passkey_challenge(b::passkey_challenge(None))
         .await
         .unwrap();
-    assert!(
+    assert!(absent(
         s.consume_passkey_challenge(&stale.challenge, instant(5000))
             .await
-            .unwrap()
-            .is_none()
-    );
+    ));
     assert!(
-        s.consume_passkey_challenge(&stale.challenge, instant(60))
-            .await
-            .unwrap()
-            .is_none(),
+        absent(
+            s.consume_passkey_challenge(&stale.challenge, instant(60))
+                .await
+        ),
         "deleted when found expired"
     );
-    assert!(
+    assert!(absent(
         s.consume_passkey_challenge("no-such-challenge", instant(60))
             .await
-            .unwrap()
-            .is_none()
-    );
+    ));
 
     let old = s
         .create_passkey_challenge(b::passkey_challenge(None))
@@ -272,18 +238,14 @@ pub async fn passkey_challenge_consume_and_purge(ctx: &Ctx) {
             .unwrap(),
         1
     );
-    assert!(
+    assert!(absent(
         s.consume_passkey_challenge(&old.challenge, instant(60))
             .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(
+    ));
+    assert!(present(
         s.consume_passkey_challenge(&young.challenge, instant(60))
             .await
-            .unwrap()
-            .is_some()
-    );
+    ));
 }
 
 /// TOTP: the upsert creates, then replaces secret, flag, backup codes and
@@ -292,13 +254,9 @@ pub async fn passkey_challenge_consume_and_purge(ctx: &Ctx) {
 pub async fn totp_operations(ctx: &Ctx) {
     let s = ctx.store();
     let u = b::seed_user(s).await;
-    assert!(s.get_totp(&u.id).await.unwrap().is_none());
+    assert!(absent(s.get_totp(&u.id).await));
     let first = b::totp(&u.id);
-    assert_same(
-        ctx,
-        &s.upsert_totp(first.clone()).await.expect("insert"),
-        &first,
-    );
+    assert_returns(ctx, s.upsert_totp(first.clone()).await, &first);
     let second = Totp {
         secret: "KRSXG5CTMVRXEZLU".into(),
         enabled: true,
@@ -311,8 +269,8 @@ pub async fn totp_operations(ctx: &Ctx) {
         created_at: first.created_at,
         ..second.clone()
     };
-    assert_same(ctx, &s.upsert_totp(second).await.expect("replace"), &want);
-    assert_same(ctx, &s.get_totp(&u.id).await.unwrap().expect("get"), &want);
+    assert_returns(ctx, s.upsert_totp(second).await, &want);
+    assert_found(ctx, s.get_totp(&u.id).await, &want);
 
     let patch = TotpPatch {
         enabled: Some(false),
@@ -324,16 +282,12 @@ pub async fn totp_operations(ctx: &Ctx) {
         backup_codes: json!([]),
         ..want
     };
-    assert_same(
-        ctx,
-        &s.update_totp(&u.id, &patch).await.expect("update"),
-        &want,
-    );
+    assert_returns(ctx, s.update_totp(&u.id, &patch).await, &want);
     assert_not_found(s.update_totp("usr_missing", &patch).await);
     assert_reference(s.upsert_totp(b::totp("usr_missing")).await);
 
     s.delete_totp(&u.id).await.expect("delete");
-    assert!(s.get_totp(&u.id).await.unwrap().is_none());
+    assert!(absent(s.get_totp(&u.id).await));
     assert_not_found(s.delete_totp(&u.id).await);
 }
 
@@ -372,41 +326,26 @@ pub async fn trusted_device_operations(ctx: &Ctx) {
         keys_of(&[&d0, &d1, &d2])
     );
 
-    assert_same(
+    assert_found(
         ctx,
-        &s.find_trusted_device(&u.id, "fp-a", instant(60))
-            .await
-            .unwrap()
-            .expect("trusted"),
+        s.find_trusted_device(&u.id, "fp-a", instant(60)).await,
         &d0,
     );
-    assert_same(
+    assert_found(
         ctx,
-        &s.find_trusted_device(&v.id, "fp-a", instant(60))
-            .await
-            .unwrap()
-            .expect("trusted"),
+        s.find_trusted_device(&v.id, "fp-a", instant(60)).await,
         &theirs,
     );
+    assert!(present(
+        s.find_trusted_device(&u.id, "fp-c", instant(60)).await
+    ));
     assert!(
-        s.find_trusted_device(&u.id, "fp-c", instant(60))
-            .await
-            .unwrap()
-            .is_some()
-    );
-    assert!(
-        s.find_trusted_device(&u.id, "fp-c", instant(5000))
-            .await
-            .unwrap()
-            .is_none(),
+        absent(s.find_trusted_device(&u.id, "fp-c", instant(5000)).await),
         "expired"
     );
-    assert!(
-        s.find_trusted_device(&u.id, "fp-z", instant(60))
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(absent(
+        s.find_trusted_device(&u.id, "fp-z", instant(60)).await
+    ));
 
     let patch = TrustedDevicePatch {
         label: Some("renamed".into()),
@@ -418,19 +357,10 @@ pub async fn trusted_device_operations(ctx: &Ctx) {
         expires_at: instant(200_000),
         ..d1.clone()
     };
-    assert_same(
-        ctx,
-        &s.update_trusted_device(&d1.id, &patch)
-            .await
-            .expect("update"),
-        &want,
-    );
-    assert!(
-        s.find_trusted_device(&u.id, "fp-c", instant(5000))
-            .await
-            .unwrap()
-            .is_some()
-    );
+    assert_returns(ctx, s.update_trusted_device(&d1.id, &patch).await, &want);
+    assert!(present(
+        s.find_trusted_device(&u.id, "fp-c", instant(5000)).await
+    ));
     assert_not_found(s.update_trusted_device("dev_missing", &patch).await);
 
     s.delete_trusted_device(&d2.id).await.expect("delete");
@@ -482,26 +412,10 @@ pub async fn api_key_operations(ctx: &Ctx) {
     );
     assert_reference(s.create_api_key(b::api_key("usr_missing")).await);
 
-    assert_same(
-        ctx,
-        &s.get_api_key(&k2.id).await.unwrap().expect("get"),
-        &k2,
-    );
-    assert_same(
-        ctx,
-        &s.find_api_key_by_hash(&k2.key_hash)
-            .await
-            .unwrap()
-            .expect("expired keys are found too"),
-        &k2,
-    );
-    assert!(s.get_api_key("key_missing").await.unwrap().is_none());
-    assert!(
-        s.find_api_key_by_hash("no-such-hash")
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert_found(ctx, s.get_api_key(&k2.id).await, &k2);
+    assert_found(ctx, s.find_api_key_by_hash(&k2.key_hash).await, &k2);
+    assert!(absent(s.get_api_key("key_missing").await));
+    assert!(absent(s.find_api_key_by_hash("no-such-hash").await));
     assert_eq!(
         keys(&s.list_api_keys_by_user(&u.id).await.unwrap()),
         keys_of(&[&k2, &k1])
@@ -518,11 +432,7 @@ pub async fn api_key_operations(ctx: &Ctx) {
         last_used_at: Some(instant(70)),
         ..k1.clone()
     };
-    assert_same(
-        ctx,
-        &s.get_api_key(&k1.id).await.unwrap().unwrap(),
-        &touched,
-    );
+    assert_found(ctx, s.get_api_key(&k1.id).await, &touched);
     assert_not_found(s.update_api_key_last_used("key_missing", instant(70)).await);
 
     let patch = ApiKeyPatch {
@@ -537,11 +447,7 @@ pub async fn api_key_operations(ctx: &Ctx) {
         expires_at: Some(instant(9000)),
         ..touched
     };
-    assert_same(
-        ctx,
-        &s.update_api_key(&k1.id, &patch).await.expect("update"),
-        &want,
-    );
+    assert_returns(ctx, s.update_api_key(&k1.id, &patch).await, &want);
     assert_not_found(s.update_api_key("key_missing", &patch).await);
 }
 
@@ -556,34 +462,13 @@ pub async fn api_key_rotate_delete_and_purge(ctx: &Ctx) {
         created_at: instant(30),
         ..b::api_key(&u.id)
     };
-    assert_same(
-        ctx,
-        &s.rotate_api_key(&old.id, new.clone())
-            .await
-            .expect("rotate"),
-        &new,
-    );
-    assert!(s.get_api_key(&old.id).await.unwrap().is_none());
-    assert!(
-        s.find_api_key_by_hash(&old.key_hash)
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert_same(
-        ctx,
-        &s.find_api_key_by_hash(&new.key_hash)
-            .await
-            .unwrap()
-            .expect("new key"),
-        &new,
-    );
+    assert_returns(ctx, s.rotate_api_key(&old.id, new.clone()).await, &new);
+    assert!(absent(s.get_api_key(&old.id).await));
+    assert!(absent(s.find_api_key_by_hash(&old.key_hash).await));
+    assert_found(ctx, s.find_api_key_by_hash(&new.key_hash).await, &new);
     let orphan = b::api_key(&u.id);
     assert_not_found(s.rotate_api_key(&old.id, orphan.clone()).await);
-    assert!(
-        s.get_api_key(&orphan.id).await.unwrap().is_none(),
-        "nothing created"
-    );
+    assert!(absent(s.get_api_key(&orphan.id).await), "nothing created");
 
     s.delete_api_key(&new.id).await.expect("delete");
     assert_not_found(s.delete_api_key(&new.id).await);
@@ -609,13 +494,13 @@ pub async fn api_key_rotate_delete_and_purge(ctx: &Ctx) {
         .unwrap();
     let never = s.create_api_key(b::api_key(&u.id)).await.unwrap();
     assert_eq!(s.purge_expired_api_keys(instant(5000)).await.unwrap(), 1);
-    assert!(s.get_api_key(&due.id).await.unwrap().is_none());
+    assert!(absent(s.get_api_key(&due.id).await));
     assert_eq!(
         keys(&s.list_api_keys_by_user(&u.id).await.unwrap()).len(),
         2
     );
-    assert!(s.get_api_key(&later.id).await.unwrap().is_some());
-    assert!(s.get_api_key(&never.id).await.unwrap().is_some());
+    assert!(present(s.get_api_key(&later.id).await));
+    assert!(present(s.get_api_key(&never.id).await));
 }
 
 /// Username accounts: unique username, lookups by username and by user,
@@ -636,35 +521,13 @@ pub async fn username_account_operations(ctx: &Ctx) {
         s.create_username_account(b::username_account("usr_missing", "nobody"))
             .await,
     );
-    assert_same(
-        ctx,
-        &s.find_username_account_by_username("ada")
-            .await
-            .unwrap()
-            .expect("by username"),
-        &acc,
-    );
-    assert_same(
-        ctx,
-        &s.find_username_account_by_user(&u.id)
-            .await
-            .unwrap()
-            .expect("by user"),
-        &acc,
-    );
+    assert_found(ctx, s.find_username_account_by_username("ada").await, &acc);
+    assert_found(ctx, s.find_username_account_by_user(&u.id).await, &acc);
     assert!(
-        s.find_username_account_by_username("ADA")
-            .await
-            .unwrap()
-            .is_none(),
+        absent(s.find_username_account_by_username("ADA").await),
         "exact match"
     );
-    assert!(
-        s.find_username_account_by_user("usr_missing")
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(absent(s.find_username_account_by_user("usr_missing").await));
 
     let patch = UsernameAccountPatch {
         username: Some("ada2".into()),
@@ -678,19 +541,8 @@ pub async fn username_account_operations(ctx: &Ctx) {
         updated_at: instant(30),
         ..acc.clone()
     };
-    assert_same(
-        ctx,
-        &s.update_username_account(&acc.id, &patch)
-            .await
-            .expect("update"),
-        &want,
-    );
-    assert!(
-        s.find_username_account_by_username("ada")
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert_returns(ctx, s.update_username_account(&acc.id, &patch).await, &want);
+    assert!(absent(s.find_username_account_by_username("ada").await));
     assert_not_found(s.update_username_account("una_missing", &patch).await);
 
     let user = User {
@@ -704,12 +556,9 @@ pub async fn username_account_operations(ctx: &Ctx) {
         .expect("sign up");
     assert_same(ctx, &got_user, &user);
     assert_same(ctx, &got_account, &account);
-    assert_same(
+    assert_found(
         ctx,
-        &s.find_username_account_by_username("grace")
-            .await
-            .unwrap()
-            .expect("account"),
+        s.find_username_account_by_username("grace").await,
         &account,
     );
     let late = b::user();
@@ -718,17 +567,12 @@ pub async fn username_account_operations(ctx: &Ctx) {
             .await,
     );
     assert!(
-        s.get_user(&late.id).await.unwrap().is_none(),
+        absent(s.get_user(&late.id).await),
         "the user is not created either"
     );
 
     s.delete_username_account(&acc.id).await.expect("delete");
-    assert!(
-        s.find_username_account_by_user(&u.id)
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(absent(s.find_username_account_by_user(&u.id).await));
     assert_not_found(s.delete_username_account(&acc.id).await);
 }
 
@@ -762,23 +606,15 @@ pub async fn login_history_record_and_prune(ctx: &Ctx) {
     // Older than every kept entry: it is pruned right away.
     assert_eq!(s.record_login(b::login(&u.id, 1), 3).await.unwrap(), 1);
 
-    assert_same(
-        ctx,
-        &s.last_login(&u.id).await.unwrap().expect("last"),
-        &newest,
-    );
-    assert!(s.last_login("usr_missing").await.unwrap().is_none());
+    assert_found(ctx, s.last_login(&u.id).await, &newest);
+    assert!(absent(s.last_login("usr_missing").await));
     let page = s
         .list_login_history(&u.id, &PageRequest::default())
         .await
         .unwrap();
     assert_eq!(keys(&page.items), keys(&kept));
     assert!(page.next.is_none());
-    assert_same(
-        ctx,
-        &s.last_login(&v.id).await.unwrap().expect("other user"),
-        &theirs,
-    );
+    assert_found(ctx, s.last_login(&v.id).await, &theirs);
 
     assert_eq!(
         s.record_login(b::login(&u.id, 8), 10).await.unwrap(),
@@ -786,9 +622,9 @@ pub async fn login_history_record_and_prune(ctx: &Ctx) {
         "a larger keep prunes nothing"
     );
     assert_eq!(s.delete_login_history_by_user(&u.id).await.unwrap(), 4);
-    assert!(s.last_login(&u.id).await.unwrap().is_none());
+    assert!(absent(s.last_login(&u.id).await));
     assert_eq!(s.delete_login_history_by_user(&u.id).await.unwrap(), 0);
-    assert!(s.last_login(&v.id).await.unwrap().is_some());
+    assert!(present(s.last_login(&v.id).await));
 }
 
 /// One-time tokens: find (used too), consume once (right purpose or any,
@@ -810,30 +646,18 @@ pub async fn one_time_token_operations(ctx: &Ctx) {
         })
         .await,
     );
-    assert_same(
-        ctx,
-        &s.find_one_time_token(&reset.token_hash)
-            .await
-            .unwrap()
-            .expect("find"),
-        &reset,
-    );
-    assert!(
-        s.find_one_time_token("no-such-hash")
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert_found(ctx, s.find_one_time_token(&reset.token_hash).await, &reset);
+    assert!(absent(s.find_one_time_token("no-such-hash").await));
 
     assert!(
-        s.consume_one_time_token(
-            &reset.token_hash,
-            Some(TokenPurpose::EmailVerify),
-            instant(60)
-        )
-        .await
-        .unwrap()
-        .is_none(),
+        absent(
+            s.consume_one_time_token(
+                &reset.token_hash,
+                Some(TokenPurpose::EmailVerify),
+                instant(60)
+            )
+            .await
+        ),
         "wrong purpose"
     );
     let used = OneTimeToken {
@@ -849,20 +673,11 @@ pub async fn one_time_token_operations(ctx: &Ctx) {
         .await
         .unwrap();
     assert_same(ctx, &got.expect("right purpose"), &used);
-    assert!(
+    assert!(absent(
         s.consume_one_time_token(&reset.token_hash, None, instant(61))
             .await
-            .unwrap()
-            .is_none()
-    );
-    assert_same(
-        ctx,
-        &s.find_one_time_token(&reset.token_hash)
-            .await
-            .unwrap()
-            .expect("used token is found"),
-        &used,
-    );
+    ));
+    assert_found(ctx, s.find_one_time_token(&reset.token_hash).await, &used);
 
     let any = s
         .create_one_time_token(OneTimeToken {
@@ -872,10 +687,10 @@ pub async fn one_time_token_operations(ctx: &Ctx) {
         .await
         .unwrap();
     assert!(
-        s.consume_one_time_token(&any.token_hash, None, instant(60))
-            .await
-            .unwrap()
-            .is_some(),
+        present(
+            s.consume_one_time_token(&any.token_hash, None, instant(60))
+                .await
+        ),
         "no purpose check"
     );
     let stale = s
@@ -885,19 +700,11 @@ pub async fn one_time_token_operations(ctx: &Ctx) {
         })
         .await
         .unwrap();
-    assert!(
+    assert!(absent(
         s.consume_one_time_token(&stale.token_hash, None, instant(5000))
             .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(
-        !s.find_one_time_token(&stale.token_hash)
-            .await
-            .unwrap()
-            .unwrap()
-            .used
-    );
+    ));
+    assert!(!existing(s.find_one_time_token(&stale.token_hash).await).used);
 
     let v1 = s
         .create_one_time_token(b::one_time_token(
@@ -939,41 +746,17 @@ pub async fn one_time_token_operations(ctx: &Ctx) {
         3
     );
     for t in [&v1, &v2, &stale] {
-        assert!(
-            s.find_one_time_token(&t.token_hash)
-                .await
-                .unwrap()
-                .unwrap()
-                .used
-        );
+        assert!(existing(s.find_one_time_token(&t.token_hash).await).used);
     }
-    assert!(
-        !s.find_one_time_token(&r1.token_hash)
-            .await
-            .unwrap()
-            .unwrap()
-            .used
-    );
+    assert!(!existing(s.find_one_time_token(&r1.token_hash).await).used);
     assert_eq!(
         s.revoke_one_time_tokens("a@example.com", None, instant(60))
             .await
             .unwrap(),
         1
     );
-    assert!(
-        s.find_one_time_token(&r1.token_hash)
-            .await
-            .unwrap()
-            .unwrap()
-            .used
-    );
-    assert!(
-        !s.find_one_time_token(&other.token_hash)
-            .await
-            .unwrap()
-            .unwrap()
-            .used
-    );
+    assert!(existing(s.find_one_time_token(&r1.token_hash).await).used);
+    assert!(!existing(s.find_one_time_token(&other.token_hash).await).used);
     assert_eq!(
         s.revoke_one_time_tokens("a@example.com", None, instant(60))
             .await
@@ -995,18 +778,8 @@ pub async fn one_time_token_operations(ctx: &Ctx) {
             .unwrap(),
         7
     );
-    assert!(
-        s.find_one_time_token(&young.token_hash)
-            .await
-            .unwrap()
-            .is_some()
-    );
-    assert!(
-        s.find_one_time_token(&reset.token_hash)
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(present(s.find_one_time_token(&young.token_hash).await));
+    assert!(absent(s.find_one_time_token(&reset.token_hash).await));
 }
 
 /// Magic links: find (used too), consume once while live, delete all links
@@ -1024,56 +797,31 @@ pub async fn magic_link_operations(ctx: &Ctx) {
         })
         .await,
     );
-    assert_same(
-        ctx,
-        &s.find_magic_link(&link.token).await.unwrap().expect("find"),
-        &link,
-    );
-    assert!(s.find_magic_link("no-such-token").await.unwrap().is_none());
+    assert_found(ctx, s.find_magic_link(&link.token).await, &link);
+    assert!(absent(s.find_magic_link("no-such-token").await));
 
     let used = MagicLink {
         used: true,
         ..link.clone()
     };
-    assert_same(
+    assert_found(
         ctx,
-        &s.consume_magic_link(&link.token, instant(60))
-            .await
-            .unwrap()
-            .expect("consume"),
+        s.consume_magic_link(&link.token, instant(60)).await,
         &used,
     );
-    assert!(
-        s.consume_magic_link(&link.token, instant(61))
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert_same(
-        ctx,
-        &s.find_magic_link(&link.token)
-            .await
-            .unwrap()
-            .expect("used link is found"),
-        &used,
-    );
+    assert!(absent(s.consume_magic_link(&link.token, instant(61)).await));
+    assert_found(ctx, s.find_magic_link(&link.token).await, &used);
     let stale = s
         .create_magic_link(b::magic_link("a@example.com"))
         .await
         .unwrap();
-    assert!(
-        s.consume_magic_link(&stale.token, instant(5000))
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(!s.find_magic_link(&stale.token).await.unwrap().unwrap().used);
-    assert!(
-        s.consume_magic_link("no-such-token", instant(60))
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(absent(
+        s.consume_magic_link(&stale.token, instant(5000)).await
+    ));
+    assert!(!existing(s.find_magic_link(&stale.token).await).used);
+    assert!(absent(
+        s.consume_magic_link("no-such-token", instant(60)).await
+    ));
 
     let other = s
         .create_magic_link(MagicLink {
@@ -1098,7 +846,7 @@ pub async fn magic_link_operations(ctx: &Ctx) {
         0
     );
     assert_eq!(s.purge_expired_magic_links(instant(5000)).await.unwrap(), 1);
-    assert!(s.find_magic_link(&other.token).await.unwrap().is_some());
+    assert!(present(s.find_magic_link(&other.token).await));
 }
 
 /// Email codes: `replace_email_otp` drops the email's older codes,
@@ -1115,73 +863,41 @@ pub async fn email_otp_operations(ctx: &Ctx) {
         .replace_email_otp(b::email_otp("b@example.com"))
         .await
         .unwrap();
-    assert_same(
+    assert_found(
         ctx,
-        &s.find_email_otp("a@example.com", instant(60))
-            .await
-            .unwrap()
-            .expect("find"),
+        s.find_email_otp("a@example.com", instant(60)).await,
         &first,
     );
     let second = EmailOtp {
         created_at: instant(10),
         ..b::email_otp("a@example.com")
     };
-    assert_same(
+    assert_returns(ctx, s.replace_email_otp(second.clone()).await, &second);
+    assert_found(
         ctx,
-        &s.replace_email_otp(second.clone()).await.expect("replace"),
-        &second,
-    );
-    assert_same(
-        ctx,
-        &s.find_email_otp("a@example.com", instant(60))
-            .await
-            .unwrap()
-            .expect("find"),
+        s.find_email_otp("a@example.com", instant(60)).await,
         &second,
     );
     assert!(
-        s.record_email_otp_attempt(&first.id, 3)
-            .await
-            .unwrap()
-            .is_none(),
+        absent(s.record_email_otp_attempt(&first.id, 3).await),
         "the old code is gone"
     );
     assert!(
-        s.find_email_otp("a@example.com", instant(5000))
-            .await
-            .unwrap()
-            .is_none(),
+        absent(s.find_email_otp("a@example.com", instant(5000)).await),
         "expired"
     );
-    assert!(
-        s.find_email_otp("c@example.com", instant(60))
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(absent(s.find_email_otp("c@example.com", instant(60)).await));
 
     for n in 1..=3 {
-        let got = s
-            .record_email_otp_attempt(&second.id, 3)
-            .await
-            .unwrap()
-            .expect("attempt within the bound");
+        let got = existing(s.record_email_otp_attempt(&second.id, 3).await);
         assert_eq!(got.attempts, n);
     }
     assert!(
-        s.record_email_otp_attempt(&second.id, 3)
-            .await
-            .unwrap()
-            .is_none(),
+        absent(s.record_email_otp_attempt(&second.id, 3).await),
         "bound reached"
     );
     assert_eq!(
-        s.find_email_otp("a@example.com", instant(60))
-            .await
-            .unwrap()
-            .unwrap()
-            .attempts,
+        existing(s.find_email_otp("a@example.com", instant(60)).await).attempts,
         3
     );
     assert_eq!(
@@ -1191,12 +907,7 @@ pub async fn email_otp_operations(ctx: &Ctx) {
             .map(|o| o.attempts),
         Some(4)
     );
-    assert!(
-        s.record_email_otp_attempt("eotp_missing", 3)
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(absent(s.record_email_otp_attempt("eotp_missing", 3).await));
 
     assert!(s.delete_email_otp(&second.id).await.unwrap());
     assert!(!s.delete_email_otp(&second.id).await.unwrap());
@@ -1207,19 +918,11 @@ pub async fn email_otp_operations(ctx: &Ctx) {
     .await
     .unwrap();
     assert_eq!(s.purge_expired_email_otps(instant(5000)).await.unwrap(), 1);
-    assert!(
-        s.find_email_otp("b@example.com", instant(60))
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(absent(s.find_email_otp("b@example.com", instant(60)).await));
     assert!(!s.delete_email_otp(&theirs.id).await.unwrap());
-    assert!(
-        s.find_email_otp("c@example.com", instant(5000))
-            .await
-            .unwrap()
-            .is_some()
-    );
+    assert!(present(
+        s.find_email_otp("c@example.com", instant(5000)).await
+    ));
 }
 
 /// Phone codes: the same replace / find / bounded attempts / delete / purge
@@ -1238,71 +941,43 @@ pub async fn phone_verification_operations(ctx: &Ctx) {
         created_at: instant(10),
         ..b::phone_verification("+15550100")
     };
-    assert_same(
+    assert_returns(
         ctx,
-        &s.replace_phone_verification(second.clone())
-            .await
-            .expect("replace"),
+        s.replace_phone_verification(second.clone()).await,
         &second,
     );
-    assert_same(
+    assert_found(
         ctx,
-        &s.find_phone_verification("+15550100", instant(60))
-            .await
-            .unwrap()
-            .expect("find"),
+        s.find_phone_verification("+15550100", instant(60)).await,
         &second,
     );
     assert!(
-        s.record_phone_verification_attempt(&first.id, 3)
-            .await
-            .unwrap()
-            .is_none(),
+        absent(s.record_phone_verification_attempt(&first.id, 3).await),
         "the old code is gone"
     );
     assert!(
-        s.find_phone_verification("+15550100", instant(5000))
-            .await
-            .unwrap()
-            .is_none(),
+        absent(s.find_phone_verification("+15550100", instant(5000)).await),
         "expired"
     );
-    assert!(
-        s.find_phone_verification("+15550111", instant(60))
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(absent(
+        s.find_phone_verification("+15550111", instant(60)).await
+    ));
 
     for n in 1..=2 {
-        let got = s
-            .record_phone_verification_attempt(&second.id, 2)
-            .await
-            .unwrap()
-            .expect("attempt within the bound");
+        let got = existing(s.record_phone_verification_attempt(&second.id, 2).await);
         assert_eq!(got.attempts, n);
     }
     assert!(
-        s.record_phone_verification_attempt(&second.id, 2)
-            .await
-            .unwrap()
-            .is_none(),
+        absent(s.record_phone_verification_attempt(&second.id, 2).await),
         "bound reached"
     );
     assert_eq!(
-        s.find_phone_verification("+15550100", instant(60))
-            .await
-            .unwrap()
-            .unwrap()
-            .attempts,
+        existing(s.find_phone_verification("+15550100", instant(60)).await).attempts,
         2
     );
-    assert!(
-        s.record_phone_verification_attempt("pv_missing", 3)
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(absent(
+        s.record_phone_verification_attempt("pv_missing", 3).await
+    ));
 
     assert!(s.delete_phone_verification(&second.id).await.unwrap());
     assert!(!s.delete_phone_verification(&second.id).await.unwrap());
@@ -1319,10 +994,7 @@ pub async fn phone_verification_operations(ctx: &Ctx) {
         1
     );
     assert!(!s.delete_phone_verification(&theirs.id).await.unwrap());
-    assert!(
-        s.find_phone_verification("+15550123", instant(5000))
-            .await
-            .unwrap()
-            .is_some()
-    );
+    assert!(present(
+        s.find_phone_verification("+15550123", instant(5000)).await
+    ));
 }

@@ -9,7 +9,7 @@
 use kavach_store_core::prelude::*;
 
 use super::builders as b;
-use super::support::{Kind, count, count_all, expect_err};
+use super::support::{Kind, absent, count, count_all, existing, expect_err, present};
 use crate::Ctx;
 use crate::fixtures::{Variant, cascading_children, id, insert_with_parents, row_with_parents};
 
@@ -225,11 +225,11 @@ pub async fn named_inserts_report_conflict(ctx: &Ctx) {
         RateLimit::TABLE,
         "duplicate bucket",
     );
-    let bucket = store
-        .get_rate_limit(&agent.id, "tool:x", b::now_valid())
-        .await
-        .expect("read")
-        .expect("bucket");
+    let bucket = existing(
+        store
+            .get_rate_limit(&agent.id, "tool:x", b::now_valid())
+            .await,
+    );
     assert_eq!(bucket.count, 1, "the existing bucket is untouched");
 
     let token = store
@@ -391,8 +391,8 @@ pub async fn referenced_parent_cannot_be_deleted_or_rekeyed(ctx: &Ctx) {
         Kind::Reference,
         "delete_agent with audit rows",
     );
-    assert!(store.get_user(&user.id).await.expect("read").is_some());
-    assert!(store.get_agent(&agent.id).await.expect("read").is_some());
+    assert!(present(store.get_user(&user.id).await));
+    assert!(present(store.get_agent(&agent.id).await));
     let client = store
         .create_oauth_client(b::oauth_client())
         .await
@@ -406,13 +406,11 @@ pub async fn referenced_parent_cannot_be_deleted_or_rekeyed(ctx: &Ctx) {
         Kind::Reference,
         "delete_oauth_client with tokens",
     );
-    assert!(
+    assert!(present(
         store
             .find_oauth_client_by_client_id(&client.client_id)
             .await
-            .expect("read")
-            .is_some()
-    );
+    ));
     let tenant = store.create_tenant(b::tenant()).await.expect("tenant");
     store
         .create_agent(Agent {
@@ -496,19 +494,11 @@ pub async fn cascading_keys_delete_children(ctx: &Ctx) {
         .await
         .expect("delete user");
     assert!(
-        store
-            .get_refresh_token_family(&family.id)
-            .await
-            .expect("read")
-            .is_none(),
+        absent(store.get_refresh_token_family(&family.id).await),
         "family cascaded"
     );
     assert!(
-        store
-            .find_refresh_token(&token.token_hash)
-            .await
-            .expect("read")
-            .is_none(),
+        absent(store.find_refresh_token(&token.token_hash).await),
         "token cascaded two levels down"
     );
 }
@@ -1166,20 +1156,8 @@ pub async fn cascade_reports_equal_rows_removed(ctx: &Ctx) {
             }
         }
     }
-    assert!(
-        store
-            .get_agent(&victim_agent.id)
-            .await
-            .expect("read")
-            .is_none()
-    );
-    assert!(
-        store
-            .get_organization(&victim_org.id)
-            .await
-            .expect("read")
-            .is_none()
-    );
+    assert!(absent(store.get_agent(&victim_agent.id).await));
+    assert!(absent(store.get_organization(&victim_org.id).await));
     expect_err(
         store.delete_user_cascade(&victim.id).await,
         Kind::NotFound,
@@ -1219,11 +1197,7 @@ pub async fn cascade_reports_equal_rows_removed(ctx: &Ctx) {
     );
     assert_eq!(report.count(SsoConnection::TABLE), 1);
     assert!(
-        store
-            .get_organization(&base_org.id)
-            .await
-            .expect("read")
-            .is_some(),
+        present(store.get_organization(&base_org.id).await),
         "other organizations kept"
     );
 
@@ -1239,14 +1213,8 @@ pub async fn cascade_reports_equal_rows_removed(ctx: &Ctx) {
         "second delete_user_cascade",
     );
     assert!(
-        store.get_user(&base.id).await.expect("read").is_some(),
+        present(store.get_user(&base.id).await),
         "the bystander is kept"
     );
-    assert!(
-        store
-            .get_agent(&base_agent.id)
-            .await
-            .expect("read")
-            .is_some()
-    );
+    assert!(present(store.get_agent(&base_agent.id).await));
 }

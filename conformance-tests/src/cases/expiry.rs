@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, Utc};
 use kavach_store_core::prelude::*;
 
 use super::builders as b;
-use super::support::{assert_instant, count, count_all};
+use super::support::{absent, assert_instant, count, count_all, existing, present};
 use crate::Ctx;
 use crate::fixtures::{Variant, at, id, row_with_parents};
 
@@ -409,38 +409,20 @@ pub async fn refresh_token_purge_covers_tokens_and_families(ctx: &Ctx) {
     );
     for (t, gone) in &tokens {
         assert_eq!(
-            store
-                .find_refresh_token(&t.token_hash)
-                .await
-                .expect("read")
-                .is_none(),
+            absent(store.find_refresh_token(&t.token_hash).await),
             *gone,
             "token {t:?}"
         );
     }
     assert!(
-        store
-            .get_refresh_token_family(&ended.id)
-            .await
-            .expect("read")
-            .is_none(),
+        absent(store.get_refresh_token_family(&ended.id).await),
         "ended family deleted"
     );
     assert!(
-        store
-            .get_refresh_token_family(&boundary.id)
-            .await
-            .expect("read")
-            .is_some(),
+        present(store.get_refresh_token_family(&boundary.id).await),
         "family ending at now kept"
     );
-    assert!(
-        store
-            .get_refresh_token_family(&live.id)
-            .await
-            .expect("read")
-            .is_some()
-    );
+    assert!(present(store.get_refresh_token_family(&live.id).await));
     assert_eq!(
         store
             .purge_expired_refresh_tokens(now())
@@ -622,13 +604,7 @@ pub async fn validate_session_at_the_boundary(ctx: &Ctx) {
             "an invalid session is deleted by validation"
         );
     }
-    assert!(
-        store
-            .validate_session(&id("missing"), now())
-            .await
-            .expect("validate")
-            .is_none()
-    );
+    assert!(absent(store.validate_session(&id("missing"), now()).await));
     assert_eq!(
         store
             .list_sessions_by_user(&user.id)
@@ -669,11 +645,7 @@ pub async fn expire_agents_at_the_boundary(ctx: &Ctx) {
         .expect("agent");
     assert_eq!(store.expire_agents(now()).await.expect("expire"), 3);
     for (agent, due) in &agents {
-        let stored = store
-            .get_agent(&agent.id)
-            .await
-            .expect("read")
-            .expect("agent");
+        let stored = existing(store.get_agent(&agent.id).await);
         let want = if *due {
             AgentStatus::Expired
         } else {
@@ -688,21 +660,11 @@ pub async fn expire_agents_at_the_boundary(ctx: &Ctx) {
         assert_instant::<Agent>(ctx, "updated_at", stored.updated_at, want_updated);
     }
     assert_eq!(
-        store
-            .get_agent(&never.id)
-            .await
-            .expect("read")
-            .expect("agent")
-            .status,
+        existing(store.get_agent(&never.id).await).status,
         AgentStatus::Active
     );
     assert_eq!(
-        store
-            .get_agent(&revoked.id)
-            .await
-            .expect("read")
-            .expect("agent")
-            .status,
+        existing(store.get_agent(&revoked.id).await).status,
         AgentStatus::Revoked
     );
     assert_eq!(store.expire_agents(now()).await.expect("again"), 0);
@@ -742,11 +704,7 @@ pub async fn expire_approval_requests_at_the_boundary(ctx: &Ctx) {
         2
     );
     for (request, offset) in &requests {
-        let stored = store
-            .get_approval_request(&request.id)
-            .await
-            .expect("read")
-            .expect("request");
+        let stored = existing(store.get_approval_request(&request.id).await);
         let want = if *offset < 0 {
             ApprovalStatus::Expired
         } else {
@@ -762,11 +720,7 @@ pub async fn expire_approval_requests_at_the_boundary(ctx: &Ctx) {
             "resolving a request expiring at now {offset:+} s"
         );
     }
-    let stored = store
-        .get_approval_request(&approved.id)
-        .await
-        .expect("read")
-        .expect("request");
+    let stored = existing(store.get_approval_request(&approved.id).await);
     assert_eq!(stored.status, ApprovalStatus::Approved);
     assert_eq!(
         store.expire_approval_requests(now()).await.expect("again"),
@@ -814,16 +768,8 @@ pub async fn expire_ephemeral_sessions_at_the_boundary(ctx: &Ctx) {
         2
     );
     for (session, offset) in &sessions {
-        let stored = store
-            .get_ephemeral_session(&session.id)
-            .await
-            .expect("read")
-            .expect("session");
-        let agent = store
-            .get_agent(&session.agent_id)
-            .await
-            .expect("read")
-            .expect("agent");
+        let stored = existing(store.get_ephemeral_session(&session.id).await);
+        let agent = existing(store.get_agent(&session.agent_id).await);
         if *offset < 0 {
             assert_eq!(
                 stored.status,
@@ -849,11 +795,7 @@ pub async fn expire_ephemeral_sessions_at_the_boundary(ctx: &Ctx) {
             );
         }
     }
-    let stored = store
-        .get_ephemeral_session(&exhausted.id)
-        .await
-        .expect("read")
-        .expect("session");
+    let stored = existing(store.get_ephemeral_session(&exhausted.id).await);
     assert_eq!(
         stored.status,
         EphemeralStatus::Exhausted,
@@ -870,19 +812,10 @@ pub async fn expire_ephemeral_sessions_at_the_boundary(ctx: &Ctx) {
         EphemeralActionOutcome::Expired,
         "a session expiring exactly now refuses actions"
     );
-    let stored = store
-        .get_ephemeral_session(&at_now.id)
-        .await
-        .expect("read")
-        .expect("session");
+    let stored = existing(store.get_ephemeral_session(&at_now.id).await);
     assert_eq!(stored.status, EphemeralStatus::Expired);
     assert_eq!(
-        store
-            .get_agent(&at_now.agent_id)
-            .await
-            .expect("read")
-            .expect("agent")
-            .status,
+        existing(store.get_agent(&at_now.agent_id).await).status,
         AgentStatus::Revoked
     );
     let (later, _) = &sessions[3];
@@ -935,11 +868,7 @@ pub async fn expire_org_invitations_at_the_boundary(ctx: &Ctx) {
         2
     );
     for (invitation, offset) in &invitations {
-        let stored = store
-            .get_org_invitation(&invitation.id)
-            .await
-            .expect("read")
-            .expect("invitation");
+        let stored = existing(store.get_org_invitation(&invitation.id).await);
         let want = if *offset < 0 {
             InvitationStatus::Expired
         } else {
@@ -963,13 +892,7 @@ pub async fn expire_org_invitations_at_the_boundary(ctx: &Ctx) {
         got.expect("accept").is_none(),
         "an invitation expiring exactly now cannot be accepted"
     );
-    assert!(
-        store
-            .get_org_member(&org.id, &joiner.id)
-            .await
-            .expect("read")
-            .is_none()
-    );
+    assert!(absent(store.get_org_member(&org.id, &joiner.id).await));
     let (later, _) = &invitations[3];
     let got = store
         .accept_org_invitation(
@@ -979,11 +902,7 @@ pub async fn expire_org_invitations_at_the_boundary(ctx: &Ctx) {
         )
         .await;
     assert!(got.expect("accept").is_some(), "5 s before expiry");
-    let stored = store
-        .get_org_invitation(&accepted.id)
-        .await
-        .expect("read")
-        .expect("invitation");
+    let stored = existing(store.get_org_invitation(&accepted.id).await);
     assert_eq!(stored.status, InvitationStatus::Accepted);
     assert_eq!(store.expire_org_invitations(now()).await.expect("again"), 0);
 }
@@ -1091,11 +1010,7 @@ pub async fn consume_operations_respect_the_expiry_boundary(ctx: &Ctx) {
             what("consume_oauth_authorization_code")
         );
         assert!(
-            store
-                .find_oauth_authorization_code(&oc.code)
-                .await
-                .expect("read")
-                .is_none(),
+            absent(store.find_oauth_authorization_code(&oc.code).await),
             "{}",
             what("code deleted")
         );
@@ -1196,12 +1111,7 @@ pub async fn consume_operations_respect_the_expiry_boundary(ctx: &Ctx) {
             "{}: {got:?}",
             what("family lifetime")
         );
-        let revoked = store
-            .get_refresh_token_family(&ending.id)
-            .await
-            .expect("read")
-            .expect("family")
-            .revoked;
+        let revoked = existing(store.get_refresh_token_family(&ending.id).await).revoked;
         assert_eq!(
             revoked,
             !valid,
@@ -1218,11 +1128,7 @@ pub async fn consume_operations_respect_the_expiry_boundary(ctx: &Ctx) {
             .await
             .expect("otp");
         assert_eq!(
-            store
-                .find_email_otp(&email, now())
-                .await
-                .expect("find")
-                .is_some(),
+            present(store.find_email_otp(&email, now()).await),
             valid,
             "{}",
             what("find_email_otp")

@@ -5,7 +5,10 @@
 use kavach_store_core::prelude::*;
 
 use super::builders as b;
-use super::support::{assert_conflict, assert_not_found, assert_same, keys, keys_of};
+use super::support::{
+    absent, assert_conflict, assert_found, assert_not_found, assert_returns, assert_same, keys,
+    keys_of, present,
+};
 use crate::Ctx;
 use crate::fixtures::{id, instant};
 
@@ -192,27 +195,12 @@ pub async fn rebac_resource_tree_delete(ctx: &Ctx) {
         .await,
     );
 
-    assert_same(
-        ctx,
-        &s.get_rebac_resource(&d1.id, "doc")
-            .await
-            .unwrap()
-            .expect("get"),
-        &d1,
-    );
+    assert_found(ctx, s.get_rebac_resource(&d1.id, "doc").await, &d1);
     assert!(
-        s.get_rebac_resource(&d1.id, "folder")
-            .await
-            .unwrap()
-            .is_none(),
+        absent(s.get_rebac_resource(&d1.id, "folder").await),
         "the type is part of the address"
     );
-    assert!(
-        s.get_rebac_resource("doc_missing", "doc")
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(absent(s.get_rebac_resource("doc_missing", "doc").await));
     assert_eq!(
         keys(
             &s.list_child_rebac_resources(&f1.id, "folder")
@@ -260,31 +248,13 @@ pub async fn rebac_resource_tree_delete(ctx: &Ctx) {
         (&f2.id, "folder"),
         (&d3.id, "doc"),
     ] {
-        assert!(
-            s.get_rebac_resource(id, ty).await.unwrap().is_none(),
-            "{id}"
-        );
+        assert!(absent(s.get_rebac_resource(id, ty).await), "{id}");
     }
     for t in &tuples[..3] {
-        assert!(
-            s.find_rebac_relationship(t).await.unwrap().is_none(),
-            "{t:?}"
-        );
+        assert!(absent(s.find_rebac_relationship(t).await), "{t:?}");
     }
-    assert!(
-        s.find_rebac_relationship(&tuples[3])
-            .await
-            .unwrap()
-            .is_some()
-    );
-    assert_same(
-        ctx,
-        &s.get_rebac_resource(&d4.id, "doc")
-            .await
-            .unwrap()
-            .expect("unrelated"),
-        &d4,
-    );
+    assert!(present(s.find_rebac_relationship(&tuples[3]).await));
+    assert_found(ctx, s.get_rebac_resource(&d4.id, "doc").await, &d4);
     assert_eq!(s.delete_rebac_resource(&f1.id, "folder").await.unwrap(), 0);
 }
 
@@ -314,17 +284,11 @@ pub async fn rebac_relationship_queries(ctx: &Ctx) {
         s.create_rebac_relationship(b::rebac_relationship(&t0))
             .await,
     );
-    assert_same(
-        ctx,
-        &s.find_rebac_relationship(&t0).await.unwrap().expect("find"),
-        &rows[0],
-    );
-    assert!(
+    assert_found(ctx, s.find_rebac_relationship(&t0).await, &rows[0]);
+    assert!(absent(
         s.find_rebac_relationship(&b::tuple(("user", "alice"), "owner", ("doc", "d1")))
             .await
-            .unwrap()
-            .is_none()
-    );
+    ));
 
     let ids = |idx: &[usize]| idx.iter().map(|&i| rows[i].id.clone()).collect::<Vec<_>>();
     let by_subject = |rel: Option<&'static str>, ot: Option<&'static str>| async move {
@@ -383,30 +347,11 @@ pub async fn federation_instance_operations(ctx: &Ctx) {
         .await,
     );
 
-    assert_same(
-        ctx,
-        &s.get_federation_instance(&i2.id)
-            .await
-            .unwrap()
-            .expect("get"),
-        &i2,
-    );
-    assert_same(
-        ctx,
-        &s.find_federation_instance(&i1.instance_id)
-            .await
-            .unwrap()
-            .expect("find"),
-        &i1,
-    );
+    assert_found(ctx, s.get_federation_instance(&i2.id).await, &i2);
+    assert_found(ctx, s.find_federation_instance(&i1.instance_id).await, &i1);
+    assert!(absent(s.get_federation_instance("fed_missing").await));
     assert!(
-        s.get_federation_instance("fed_missing")
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(
-        s.find_federation_instance(&i1.id).await.unwrap().is_none(),
+        absent(s.find_federation_instance(&i1.id).await),
         "the row id is not an instance_id"
     );
     assert_eq!(
@@ -426,22 +371,15 @@ pub async fn federation_instance_operations(ctx: &Ctx) {
         updated_at: instant(20),
         ..i1.clone()
     };
-    assert_same(
+    assert_returns(
         ctx,
-        &s.update_federation_instance(&i1.id, &patch)
-            .await
-            .expect("update"),
+        s.update_federation_instance(&i1.id, &patch).await,
         &want,
     );
     assert_not_found(s.update_federation_instance("fed_missing", &patch).await);
 
     s.delete_federation_instance(&i1.id).await.expect("delete");
-    assert!(
-        s.find_federation_instance(&i1.instance_id)
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(absent(s.find_federation_instance(&i1.instance_id).await));
     assert_not_found(s.delete_federation_instance(&i1.id).await);
     assert_eq!(
         keys(&s.list_federation_instances().await.unwrap()),
@@ -481,20 +419,8 @@ pub async fn federation_token_ledger(ctx: &Ctx) {
         .await,
     );
 
-    assert_same(
-        ctx,
-        &s.find_federation_token(&t2.token_jti)
-            .await
-            .unwrap()
-            .expect("find"),
-        &t2,
-    );
-    assert!(
-        s.find_federation_token("jti_missing")
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert_found(ctx, s.find_federation_token(&t2.token_jti).await, &t2);
+    assert!(absent(s.find_federation_token("jti_missing").await));
     assert_eq!(
         keys(
             &s.list_federation_tokens_by_agent("remote-agent")
@@ -524,18 +450,8 @@ pub async fn federation_token_ledger(ctx: &Ctx) {
             .unwrap(),
         2
     );
-    assert!(
-        s.find_federation_token(&t1.token_jti)
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(
-        s.find_federation_token(&t2.token_jti)
-            .await
-            .unwrap()
-            .is_some()
-    );
+    assert!(absent(s.find_federation_token(&t1.token_jti).await));
+    assert!(present(s.find_federation_token(&t2.token_jti).await));
     assert_eq!(
         s.purge_expired_federation_tokens(instant(5000))
             .await
@@ -729,9 +645,9 @@ pub async fn purge_expired_covers_every_table(ctx: &Ctx) {
         assert_eq!(left, want, "{table}: live rows must stay");
     }
     assert!(
-        s.get_api_key(&never.id).await.unwrap().is_some(),
+        present(s.get_api_key(&never.id).await),
         "keys without expiry stay"
     );
-    assert!(s.get_refresh_token_family(&fam.id).await.unwrap().is_some());
+    assert!(present(s.get_refresh_token_family(&fam.id).await));
     assert_eq!(s.purge_expired(now).await.unwrap().total(), 0);
 }

@@ -7,7 +7,8 @@ use serde_json::json;
 
 use super::builders as b;
 use super::support::{
-    assert_conflict, assert_not_found, assert_reference, assert_same, keys, keys_of,
+    absent, assert_conflict, assert_found, assert_not_found, assert_reference, assert_returns,
+    assert_same, existing, keys, keys_of, present,
 };
 use crate::Ctx;
 use crate::fixtures::{id, instant};
@@ -39,31 +40,18 @@ pub async fn oauth_client_operations(ctx: &Ctx) {
         .await,
     );
 
-    assert_same(
+    assert_found(
         ctx,
-        &s.find_oauth_client_by_client_id(&c.client_id)
-            .await
-            .unwrap()
-            .expect("by client_id"),
+        s.find_oauth_client_by_client_id(&c.client_id).await,
         &c,
     );
-    assert_same(
-        ctx,
-        &s.get_oauth_client(&public.id)
-            .await
-            .unwrap()
-            .expect("by id"),
-        &public,
-    );
+    assert_found(ctx, s.get_oauth_client(&public.id).await, &public);
     assert!(
-        s.find_oauth_client_by_client_id(&c.id)
-            .await
-            .unwrap()
-            .is_none(),
+        absent(s.find_oauth_client_by_client_id(&c.id).await),
         "the row id is not a client_id"
     );
     assert!(
-        s.get_oauth_client(&c.client_id).await.unwrap().is_none(),
+        absent(s.get_oauth_client(&c.client_id).await),
         "the client_id is not a row id"
     );
 
@@ -89,18 +77,12 @@ pub async fn oauth_client_operations(ctx: &Ctx) {
         updated_at: instant(30),
         ..c.clone()
     };
-    assert_same(
+    assert_returns(
         ctx,
-        &s.update_oauth_client(&c.client_id, &patch)
-            .await
-            .expect("update"),
+        s.update_oauth_client(&c.client_id, &patch).await,
         &want,
     );
-    assert_same(
-        ctx,
-        &s.get_oauth_client(&c.id).await.unwrap().unwrap(),
-        &want,
-    );
+    assert_found(ctx, s.get_oauth_client(&c.id).await, &want);
     assert_not_found(s.update_oauth_client(&c.id, &patch).await);
 
     let token = s
@@ -108,12 +90,9 @@ pub async fn oauth_client_operations(ctx: &Ctx) {
         .await
         .unwrap();
     assert_reference(s.delete_oauth_client(&c.client_id).await);
-    assert!(
-        s.find_oauth_client_by_client_id(&c.client_id)
-            .await
-            .unwrap()
-            .is_some()
-    );
+    assert!(present(
+        s.find_oauth_client_by_client_id(&c.client_id).await
+    ));
     assert_eq!(
         s.revoke_oauth_access_token(&token.access_token)
             .await
@@ -121,9 +100,9 @@ pub async fn oauth_client_operations(ctx: &Ctx) {
         1
     );
     s.delete_oauth_client(&c.client_id).await.expect("delete");
-    assert!(s.get_oauth_client(&c.id).await.unwrap().is_none());
+    assert!(absent(s.get_oauth_client(&c.id).await));
     assert_not_found(s.delete_oauth_client(&c.client_id).await);
-    assert!(s.get_oauth_client(&public.id).await.unwrap().is_some());
+    assert!(present(s.get_oauth_client(&public.id).await));
 }
 
 /// Access-token rows are found by access token and by refresh token
@@ -164,70 +143,28 @@ pub async fn oauth_access_token_lookups_and_revoke(ctx: &Ctx) {
     );
 
     let refresh = t.refresh_token.clone().expect("has a refresh token");
-    assert_same(
+    assert_found(ctx, s.find_oauth_access_token(&t.access_token).await, &t);
+    assert_found(ctx, s.find_oauth_refresh_token(&refresh).await, &t);
+    assert_found(
         ctx,
-        &s.find_oauth_access_token(&t.access_token)
-            .await
-            .unwrap()
-            .expect("by access"),
-        &t,
-    );
-    assert_same(
-        ctx,
-        &s.find_oauth_refresh_token(&refresh)
-            .await
-            .unwrap()
-            .expect("by refresh"),
-        &t,
-    );
-    assert_same(
-        ctx,
-        &s.find_oauth_access_token(&bare.access_token)
-            .await
-            .unwrap()
-            .expect("expired too"),
+        s.find_oauth_access_token(&bare.access_token).await,
         &bare,
     );
-    assert!(s.find_oauth_access_token(&refresh).await.unwrap().is_none());
-    assert!(
-        s.find_oauth_refresh_token(&t.access_token)
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(
-        s.find_oauth_access_token("no-such-token")
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(absent(s.find_oauth_access_token(&refresh).await));
+    assert!(absent(s.find_oauth_refresh_token(&t.access_token).await));
+    assert!(absent(s.find_oauth_access_token("no-such-token").await));
 
     assert_eq!(
         s.revoke_oauth_access_token(&t.access_token).await.unwrap(),
         1
     );
-    assert!(
-        s.find_oauth_access_token(&t.access_token)
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(
-        s.find_oauth_refresh_token(&refresh)
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(absent(s.find_oauth_access_token(&t.access_token).await));
+    assert!(absent(s.find_oauth_refresh_token(&refresh).await));
     assert_eq!(
         s.revoke_oauth_access_token(&t.access_token).await.unwrap(),
         0
     );
-    assert!(
-        s.find_oauth_access_token(&bare.access_token)
-            .await
-            .unwrap()
-            .is_some()
-    );
+    assert!(present(s.find_oauth_access_token(&bare.access_token).await));
 }
 
 /// `consume_oauth_refresh_token` deletes and returns the row of an
@@ -246,53 +183,38 @@ pub async fn oauth_refresh_token_consume(ctx: &Ctx) {
     let forever = s.create_oauth_access_token(mk(None)).await.unwrap();
     let refresh = |t: &OAuthAccessToken| t.refresh_token.clone().unwrap();
 
-    let got = s
-        .consume_oauth_refresh_token(&refresh(&live), instant(60))
-        .await
-        .unwrap()
-        .expect("consume");
+    let got = existing(
+        s.consume_oauth_refresh_token(&refresh(&live), instant(60))
+            .await,
+    );
     assert_same(ctx, &got, &live);
     assert!(
-        s.find_oauth_access_token(&live.access_token)
-            .await
-            .unwrap()
-            .is_none(),
+        absent(s.find_oauth_access_token(&live.access_token).await),
         "the row is deleted"
     );
-    assert!(
+    assert!(absent(
         s.consume_oauth_refresh_token(&refresh(&live), instant(61))
             .await
-            .unwrap()
-            .is_none()
-    );
+    ));
 
-    assert!(
+    assert!(absent(
         s.consume_oauth_refresh_token(&refresh(&stale), instant(5000))
             .await
-            .unwrap()
-            .is_none()
-    );
+    ));
     assert!(
-        s.find_oauth_refresh_token(&refresh(&stale))
-            .await
-            .unwrap()
-            .is_some(),
+        present(s.find_oauth_refresh_token(&refresh(&stale)).await),
         "an expired token is left alone"
     );
-    assert_same(
+    assert_found(
         ctx,
-        &s.consume_oauth_refresh_token(&refresh(&forever), instant(5000))
-            .await
-            .unwrap()
-            .expect("no expiry"),
+        s.consume_oauth_refresh_token(&refresh(&forever), instant(5000))
+            .await,
         &forever,
     );
-    assert!(
+    assert!(absent(
         s.consume_oauth_refresh_token("no-such-token", instant(60))
             .await
-            .unwrap()
-            .is_none()
-    );
+    ));
 }
 
 /// `purge_expired_oauth_access_tokens` deletes rows whose access token
@@ -330,12 +252,7 @@ pub async fn oauth_access_token_purge(ctx: &Ctx) {
     let present: Vec<bool> = {
         let mut v = Vec::new();
         for r in &rows {
-            v.push(
-                s.find_oauth_access_token(&r.access_token)
-                    .await
-                    .unwrap()
-                    .is_some(),
-            );
+            v.push(present(s.find_oauth_access_token(&r.access_token).await));
         }
         v
     };
@@ -373,59 +290,40 @@ pub async fn oauth_authorization_code_lifecycle(ctx: &Ctx) {
     );
 
     for _ in 0..2 {
-        assert_same(
+        assert_found(
             ctx,
-            &s.find_oauth_authorization_code(&code.code)
-                .await
-                .unwrap()
-                .expect("find"),
+            s.find_oauth_authorization_code(&code.code).await,
             &code,
         );
     }
-    assert_same(
+    assert_found(
         ctx,
-        &s.consume_oauth_authorization_code(&code.code, instant(60))
-            .await
-            .unwrap()
-            .expect("consume"),
+        s.consume_oauth_authorization_code(&code.code, instant(60))
+            .await,
         &code,
     );
-    assert!(
+    assert!(absent(
         s.consume_oauth_authorization_code(&code.code, instant(61))
             .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(
-        s.find_oauth_authorization_code(&code.code)
-            .await
-            .unwrap()
-            .is_none()
-    );
+    ));
+    assert!(absent(s.find_oauth_authorization_code(&code.code).await));
 
     let stale = s
         .create_oauth_authorization_code(b::oauth_code(&c.client_id, &u.id))
         .await
         .unwrap();
-    assert!(
+    assert!(absent(
         s.consume_oauth_authorization_code(&stale.code, instant(5000))
             .await
-            .unwrap()
-            .is_none()
-    );
+    ));
     assert!(
-        s.find_oauth_authorization_code(&stale.code)
-            .await
-            .unwrap()
-            .is_none(),
+        absent(s.find_oauth_authorization_code(&stale.code).await),
         "an expired code is deleted too"
     );
-    assert!(
+    assert!(absent(
         s.consume_oauth_authorization_code("no-such-code", instant(60))
             .await
-            .unwrap()
-            .is_none()
-    );
+    ));
 
     let by_id = s
         .create_oauth_authorization_code(b::oauth_code(&c.client_id, &u.id))
@@ -434,12 +332,7 @@ pub async fn oauth_authorization_code_lifecycle(ctx: &Ctx) {
     s.delete_oauth_authorization_code(&by_id.id)
         .await
         .expect("delete");
-    assert!(
-        s.find_oauth_authorization_code(&by_id.code)
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(absent(s.find_oauth_authorization_code(&by_id.code).await));
     assert_not_found(s.delete_oauth_authorization_code(&by_id.id).await);
 
     let old = s
@@ -459,18 +352,8 @@ pub async fn oauth_authorization_code_lifecycle(ctx: &Ctx) {
             .unwrap(),
         1
     );
-    assert!(
-        s.find_oauth_authorization_code(&old.code)
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(
-        s.find_oauth_authorization_code(&young.code)
-            .await
-            .unwrap()
-            .is_some()
-    );
+    assert!(absent(s.find_oauth_authorization_code(&old.code).await));
+    assert!(present(s.find_oauth_authorization_code(&young.code).await));
 }
 
 /// Every account method of `OAuthAccountStore`: the (provider, provider
@@ -509,40 +392,25 @@ pub async fn oauth_account_operations(ctx: &Ctx) {
         .await
         .expect("placeholder user id");
 
-    assert_same(
+    assert_found(ctx, s.get_oauth_account(&google.id).await, &google);
+    assert!(absent(s.get_oauth_account("oacc_missing").await));
+    assert_found(
         ctx,
-        &s.get_oauth_account(&google.id).await.unwrap().expect("get"),
-        &google,
-    );
-    assert!(s.get_oauth_account("oacc_missing").await.unwrap().is_none());
-    assert_same(
-        ctx,
-        &s.find_oauth_account("github", &gh.provider_account_id)
-            .await
-            .unwrap()
-            .expect("find"),
+        s.find_oauth_account("github", &gh.provider_account_id)
+            .await,
         &gh,
     );
-    assert_same(
+    assert_found(
         ctx,
-        &s.find_oauth_account("google", &gh.provider_account_id)
-            .await
-            .unwrap()
-            .expect("find"),
+        s.find_oauth_account("google", &gh.provider_account_id)
+            .await,
         &google,
     );
-    assert!(
+    assert!(absent(
         s.find_oauth_account("gitlab", &gh.provider_account_id)
             .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(
-        s.find_oauth_account("github", "nobody")
-            .await
-            .unwrap()
-            .is_none()
-    );
+    ));
+    assert!(absent(s.find_oauth_account("github", "nobody").await));
     assert_eq!(
         keys(&s.list_oauth_accounts_by_user(&u.id).await.unwrap()),
         keys_of(&[&gh, &google])
@@ -580,12 +448,10 @@ pub async fn oauth_account_operations(ctx: &Ctx) {
     assert_not_found(s.update_oauth_account("oacc_missing", &patch).await);
 
     s.delete_oauth_account(&gh.id).await.expect("delete");
-    assert!(
+    assert!(absent(
         s.find_oauth_account("github", &gh.provider_account_id)
             .await
-            .unwrap()
-            .is_none()
-    );
+    ));
     assert_not_found(s.delete_oauth_account(&gh.id).await);
 }
 
@@ -604,41 +470,24 @@ pub async fn oauth_state_consume_and_purge(ctx: &Ctx) {
         })
         .await,
     );
-    assert_same(
+    assert_found(
         ctx,
-        &s.consume_oauth_state(&st.state, instant(60))
-            .await
-            .unwrap()
-            .expect("consume"),
+        s.consume_oauth_state(&st.state, instant(60)).await,
         &st,
     );
-    assert!(
-        s.consume_oauth_state(&st.state, instant(61))
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(absent(s.consume_oauth_state(&st.state, instant(61)).await));
 
     let stale = s.create_oauth_state(b::oauth_state()).await.unwrap();
+    assert!(absent(
+        s.consume_oauth_state(&stale.state, instant(5000)).await
+    ));
     assert!(
-        s.consume_oauth_state(&stale.state, instant(5000))
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(
-        s.consume_oauth_state(&stale.state, instant(60))
-            .await
-            .unwrap()
-            .is_none(),
+        absent(s.consume_oauth_state(&stale.state, instant(60)).await),
         "the expired state was deleted by the first attempt"
     );
-    assert!(
-        s.consume_oauth_state("no-such-state", instant(60))
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(absent(
+        s.consume_oauth_state("no-such-state", instant(60)).await
+    ));
 
     let old = s.create_oauth_state(b::oauth_state()).await.unwrap();
     let young = s
@@ -652,18 +501,10 @@ pub async fn oauth_state_consume_and_purge(ctx: &Ctx) {
         s.purge_expired_oauth_states(instant(5000)).await.unwrap(),
         1
     );
-    assert!(
-        s.consume_oauth_state(&old.state, instant(60))
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(
-        s.consume_oauth_state(&young.state, instant(60))
-            .await
-            .unwrap()
-            .is_some()
-    );
+    assert!(absent(s.consume_oauth_state(&old.state, instant(60)).await));
+    assert!(present(
+        s.consume_oauth_state(&young.state, instant(60)).await
+    ));
 }
 
 /// OIDC clients: unique `client_id`, lookup by it, patch by row id
@@ -682,20 +523,8 @@ pub async fn oidc_client_operations(ctx: &Ctx) {
         })
         .await,
     );
-    assert_same(
-        ctx,
-        &s.find_oidc_client_by_client_id(&c.client_id)
-            .await
-            .unwrap()
-            .expect("find"),
-        &c,
-    );
-    assert!(
-        s.find_oidc_client_by_client_id(&c.id)
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert_found(ctx, s.find_oidc_client_by_client_id(&c.client_id).await, &c);
+    assert!(absent(s.find_oidc_client_by_client_id(&c.id).await));
 
     let patch = OidcClientPatch {
         scopes: Some(vec!["openid".into()]),
@@ -709,27 +538,15 @@ pub async fn oidc_client_operations(ctx: &Ctx) {
         updated_at: instant(30),
         ..c.clone()
     };
-    assert_same(
-        ctx,
-        &s.update_oidc_client(&c.id, &patch).await.expect("update"),
-        &want,
-    );
+    assert_returns(ctx, s.update_oidc_client(&c.id, &patch).await, &want);
     assert_not_found(s.update_oidc_client(&c.client_id, &patch).await);
 
     assert_eq!(s.delete_oidc_client(&c.client_id).await.unwrap(), 1);
-    assert!(
-        s.find_oidc_client_by_client_id(&c.client_id)
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(absent(s.find_oidc_client_by_client_id(&c.client_id).await));
     assert_eq!(s.delete_oidc_client(&c.client_id).await.unwrap(), 0);
-    assert!(
-        s.find_oidc_client_by_client_id(&other.client_id)
-            .await
-            .unwrap()
-            .is_some()
-    );
+    assert!(present(
+        s.find_oidc_client_by_client_id(&other.client_id).await
+    ));
 }
 
 /// OIDC codes: find (used ones too), redeem once (marking used, never an
@@ -748,71 +565,35 @@ pub async fn oidc_auth_code_operations(ctx: &Ctx) {
         })
         .await,
     );
-    assert_same(
-        ctx,
-        &s.find_oidc_auth_code(&code.code_hash)
-            .await
-            .unwrap()
-            .expect("find"),
-        &code,
-    );
-    assert!(
-        s.find_oidc_auth_code("no-such-hash")
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert_found(ctx, s.find_oidc_auth_code(&code.code_hash).await, &code);
+    assert!(absent(s.find_oidc_auth_code("no-such-hash").await));
 
     let used = OidcAuthCode {
         used: true,
         ..code.clone()
     };
-    assert_same(
+    assert_found(
         ctx,
-        &s.consume_oidc_auth_code(&code.code_hash, instant(60))
-            .await
-            .unwrap()
-            .expect("redeem"),
+        s.consume_oidc_auth_code(&code.code_hash, instant(60)).await,
         &used,
     );
-    assert!(
-        s.consume_oidc_auth_code(&code.code_hash, instant(61))
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert_same(
-        ctx,
-        &s.find_oidc_auth_code(&code.code_hash)
-            .await
-            .unwrap()
-            .expect("still stored"),
-        &used,
-    );
+    assert!(absent(
+        s.consume_oidc_auth_code(&code.code_hash, instant(61)).await
+    ));
+    assert_found(ctx, s.find_oidc_auth_code(&code.code_hash).await, &used);
 
     let stale = s
         .create_oidc_auth_code(b::oidc_code("rp", &u.id))
         .await
         .unwrap();
-    assert!(
+    assert!(absent(
         s.consume_oidc_auth_code(&stale.code_hash, instant(5000))
             .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(
-        !s.find_oidc_auth_code(&stale.code_hash)
-            .await
-            .unwrap()
-            .unwrap()
-            .used
-    );
-    assert!(
-        s.consume_oidc_auth_code("no-such-hash", instant(60))
-            .await
-            .unwrap()
-            .is_none()
-    );
+    ));
+    assert!(!existing(s.find_oidc_auth_code(&stale.code_hash).await).used);
+    assert!(absent(
+        s.consume_oidc_auth_code("no-such-hash", instant(60)).await
+    ));
 
     let young = s
         .create_oidc_auth_code(OidcAuthCode {
@@ -827,18 +608,8 @@ pub async fn oidc_auth_code_operations(ctx: &Ctx) {
             .unwrap(),
         2
     );
-    assert!(
-        s.find_oidc_auth_code(&code.code_hash)
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(
-        s.find_oidc_auth_code(&young.code_hash)
-            .await
-            .unwrap()
-            .is_some()
-    );
+    assert!(absent(s.find_oidc_auth_code(&code.code_hash).await));
+    assert!(present(s.find_oidc_auth_code(&young.code_hash).await));
 }
 
 /// OIDC refresh tokens: find (revoked ones too), redeem once (revoking it,
@@ -852,45 +623,26 @@ pub async fn oidc_refresh_token_operations(ctx: &Ctx) {
         .create_oidc_refresh_token(b::oidc_refresh_token("rp", &u.id))
         .await
         .expect("create");
-    assert_same(
-        ctx,
-        &s.find_oidc_refresh_token(&t.token_hash)
-            .await
-            .unwrap()
-            .expect("find"),
-        &t,
-    );
-    assert!(
-        s.find_oidc_refresh_token("no-such-hash")
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert_found(ctx, s.find_oidc_refresh_token(&t.token_hash).await, &t);
+    assert!(absent(s.find_oidc_refresh_token("no-such-hash").await));
 
     let revoked = OidcRefreshToken {
         revoked: true,
         ..t.clone()
     };
-    assert_same(
+    assert_found(
         ctx,
-        &s.consume_oidc_refresh_token(&t.token_hash, instant(60))
-            .await
-            .unwrap()
-            .expect("redeem"),
+        s.consume_oidc_refresh_token(&t.token_hash, instant(60))
+            .await,
         &revoked,
     );
-    assert!(
+    assert!(absent(
         s.consume_oidc_refresh_token(&t.token_hash, instant(61))
             .await
-            .unwrap()
-            .is_none()
-    );
-    assert_same(
+    ));
+    assert_found(
         ctx,
-        &s.find_oidc_refresh_token(&t.token_hash)
-            .await
-            .unwrap()
-            .expect("still stored"),
+        s.find_oidc_refresh_token(&t.token_hash).await,
         &revoked,
     );
 
@@ -901,19 +653,11 @@ pub async fn oidc_refresh_token_operations(ctx: &Ctx) {
         })
         .await
         .unwrap();
-    assert!(
+    assert!(absent(
         s.consume_oidc_refresh_token(&stale.token_hash, instant(5000))
             .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(
-        !s.find_oidc_refresh_token(&stale.token_hash)
-            .await
-            .unwrap()
-            .unwrap()
-            .revoked
-    );
+    ));
+    assert!(!existing(s.find_oidc_refresh_token(&stale.token_hash).await).revoked);
 
     s.create_oidc_refresh_token(b::oidc_refresh_token("rp", &u.id))
         .await
@@ -930,13 +674,7 @@ pub async fn oidc_refresh_token_operations(ctx: &Ctx) {
         s.revoke_oidc_refresh_tokens_by_user(&u.id).await.unwrap(),
         0
     );
-    assert!(
-        !s.find_oidc_refresh_token(&theirs.token_hash)
-            .await
-            .unwrap()
-            .unwrap()
-            .revoked
-    );
+    assert!(!existing(s.find_oidc_refresh_token(&theirs.token_hash).await).revoked);
 
     assert_eq!(
         s.purge_expired_oidc_refresh_tokens(instant(5000))
@@ -944,16 +682,6 @@ pub async fn oidc_refresh_token_operations(ctx: &Ctx) {
             .unwrap(),
         1
     );
-    assert!(
-        s.find_oidc_refresh_token(&stale.token_hash)
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(
-        s.find_oidc_refresh_token(&t.token_hash)
-            .await
-            .unwrap()
-            .is_some()
-    );
+    assert!(absent(s.find_oidc_refresh_token(&stale.token_hash).await));
+    assert!(present(s.find_oidc_refresh_token(&t.token_hash).await));
 }

@@ -6,7 +6,8 @@ use serde_json::json;
 
 use super::builders as b;
 use super::support::{
-    assert_conflict, assert_not_found, assert_reference, assert_same, keys, keys_of,
+    absent, assert_conflict, assert_found, assert_not_found, assert_reference, assert_returns,
+    assert_same, existing, keys, keys_of, present,
 };
 use crate::Ctx;
 use crate::fixtures::instant;
@@ -41,26 +42,10 @@ pub async fn org_create_lookups_and_owner_listing(ctx: &Ctx) {
         s.list_org_members(&o1.id).await.unwrap().is_empty(),
         "the owner is not added as a member"
     );
-    assert_same(
-        ctx,
-        &s.get_organization(&o1.id).await.unwrap().expect("get"),
-        &o1,
-    );
-    assert_same(
-        ctx,
-        &s.find_organization_by_slug(&o3.slug)
-            .await
-            .unwrap()
-            .expect("by slug"),
-        &o3,
-    );
-    assert!(s.get_organization("org_missing").await.unwrap().is_none());
-    assert!(
-        s.find_organization_by_slug("no-such-slug")
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert_found(ctx, s.get_organization(&o1.id).await, &o1);
+    assert_found(ctx, s.find_organization_by_slug(&o3.slug).await, &o3);
+    assert!(absent(s.get_organization("org_missing").await));
+    assert!(absent(s.find_organization_by_slug("no-such-slug").await));
 
     assert_eq!(
         keys(&s.list_organizations_by_owner(&u.id).await.unwrap()),
@@ -99,14 +84,7 @@ pub async fn org_create_with_owner_and_memberships(ctx: &Ctx) {
         .await
         .expect("create");
     assert_same(ctx, &created, &org);
-    assert_same(
-        ctx,
-        &s.get_org_member(&org.id, &u.id)
-            .await
-            .unwrap()
-            .expect("owner membership"),
-        &owner,
-    );
+    assert_found(ctx, s.get_org_member(&org.id, &u.id).await, &owner);
     assert_eq!(
         keys(&s.list_org_roles(&org.id).await.unwrap()),
         keys_of(&[&roles[1], &roles[0]])
@@ -122,8 +100,8 @@ pub async fn org_create_with_owner_and_memberships(ctx: &Ctx) {
         )
         .await,
     );
-    assert!(s.get_organization(&bad.id).await.unwrap().is_none());
-    assert!(s.get_org_member(&bad.id, &u.id).await.unwrap().is_none());
+    assert!(absent(s.get_organization(&bad.id).await));
+    assert!(absent(s.get_org_member(&bad.id, &u.id).await));
 
     let early = s.create_organization(b::organization(&v.id)).await.unwrap();
     s.add_org_member(b::org_member(&early.id, &u.id, "member"))
@@ -216,13 +194,7 @@ pub async fn org_update_and_delete(ctx: &Ctx) {
         updated_at: instant(40),
         ..org.clone()
     };
-    assert_same(
-        ctx,
-        &s.update_organization(&org.id, &patch)
-            .await
-            .expect("update"),
-        &want,
-    );
+    assert_returns(ctx, s.update_organization(&org.id, &patch).await, &want);
     assert_not_found(s.update_organization("org_missing", &patch).await);
     assert_conflict(
         s.update_organization(
@@ -252,20 +224,10 @@ pub async fn org_update_and_delete(ctx: &Ctx) {
         .await
         .unwrap();
     s.delete_organization(&org.id).await.expect("delete");
-    assert!(s.get_organization(&org.id).await.unwrap().is_none());
-    assert!(
-        s.get_org_member(&org.id, &m.user_id)
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(s.get_org_invitation(&inv.id).await.unwrap().is_none());
-    assert!(
-        s.find_org_role(&org.id, &role.name)
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(absent(s.get_organization(&org.id).await));
+    assert!(absent(s.get_org_member(&org.id, &m.user_id).await));
+    assert!(absent(s.get_org_invitation(&inv.id).await));
+    assert!(absent(s.find_org_role(&org.id, &role.name).await));
     assert_not_found(s.delete_organization(&org.id).await);
     assert_eq!(
         keys(&s.list_org_members(&other.id).await.unwrap()),
@@ -332,7 +294,7 @@ pub async fn org_delete_cascade_reports_every_table(ctx: &Ctx) {
         assert_eq!(report.count(table), *n, "{table} in {report:?}");
     }
     assert_eq!(report.total(), 7);
-    assert!(s.get_organization(&org.id).await.unwrap().is_none());
+    assert!(absent(s.get_organization(&org.id).await));
     assert!(s.list_org_roles(&org.id).await.unwrap().is_empty());
     assert!(
         s.list_sso_connections_by_org(&org.id)
@@ -357,7 +319,7 @@ pub async fn org_delete_cascade_reports_every_table(ctx: &Ctx) {
         [kept_sso.id]
     );
     assert_not_found(s.delete_organization_cascade(&org.id).await);
-    assert!(s.get_organization(&other.id).await.unwrap().is_some());
+    assert!(present(s.get_organization(&other.id).await));
 }
 
 /// Membership operations: add (`Conflict` when already a member,
@@ -407,21 +369,9 @@ pub async fn org_member_operations(ctx: &Ctx) {
             .await,
     );
 
-    assert_same(
-        ctx,
-        &s.get_org_member(&org.id, &v.id)
-            .await
-            .unwrap()
-            .expect("get"),
-        &mv,
-    );
-    assert!(
-        s.get_org_member(&org.id, "usr_missing")
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(s.get_org_member(&other.id, &u.id).await.unwrap().is_none());
+    assert_found(ctx, s.get_org_member(&org.id, &v.id).await, &mv);
+    assert!(absent(s.get_org_member(&org.id, "usr_missing").await));
+    assert!(absent(s.get_org_member(&other.id, &u.id).await));
     assert_eq!(
         keys(&s.list_org_members(&org.id).await.unwrap()),
         keys_of(&[&mv, &mw, &mu])
@@ -457,11 +407,7 @@ pub async fn org_member_operations(ctx: &Ctx) {
         2
     );
     assert_eq!(
-        s.get_org_member(&other.id, &v.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .role,
+        existing(s.get_org_member(&other.id, &v.id).await).role,
         "member"
     );
     assert_not_found(
@@ -516,34 +462,24 @@ pub async fn org_invitation_operations(ctx: &Ctx) {
             .await,
     );
 
-    assert_same(
+    assert_found(ctx, s.get_org_invitation(&b_inv.id).await, &b_inv);
+    assert!(absent(s.get_org_invitation("inv_missing").await));
+    assert_found(
         ctx,
-        &s.get_org_invitation(&b_inv.id).await.unwrap().expect("get"),
-        &b_inv,
-    );
-    assert!(s.get_org_invitation("inv_missing").await.unwrap().is_none());
-    assert_same(
-        ctx,
-        &s.find_pending_org_invitation(&org.id, "a@example.com")
-            .await
-            .unwrap()
-            .expect("pending"),
+        s.find_pending_org_invitation(&org.id, "a@example.com")
+            .await,
         &pending,
     );
-    assert_same(
+    assert_found(
         ctx,
-        &s.find_pending_org_invitation(&other.id, "a@example.com")
-            .await
-            .unwrap()
-            .expect("pending"),
+        s.find_pending_org_invitation(&other.id, "a@example.com")
+            .await,
         &elsewhere,
     );
-    assert!(
+    assert!(absent(
         s.find_pending_org_invitation(&org.id, "c@example.com")
             .await
-            .unwrap()
-            .is_none()
-    );
+    ));
     assert_eq!(
         keys(&s.list_org_invitations(&org.id).await.unwrap()),
         keys_of(&[&b_inv, &pending, &accepted])
@@ -577,22 +513,18 @@ pub async fn org_invitation_operations(ctx: &Ctx) {
         expires_at: instant(172_800),
         ..pending.clone()
     };
-    assert_same(
+    assert_returns(
         ctx,
-        &s.update_org_invitation(&pending.id, &patch)
-            .await
-            .expect("update"),
+        s.update_org_invitation(&pending.id, &patch).await,
         &want,
     );
     assert_not_found(s.update_org_invitation("inv_missing", &patch).await);
 
     s.delete_org_invitation(&pending.id).await.expect("delete");
-    assert!(
+    assert!(absent(
         s.find_pending_org_invitation(&org.id, "a@example.com")
             .await
-            .unwrap()
-            .is_none()
-    );
+    ));
     assert_not_found(s.delete_org_invitation(&pending.id).await);
 }
 
@@ -616,11 +548,10 @@ pub async fn org_invitation_accept_is_compare_and_set(ctx: &Ctx) {
         joined_at: instant(60),
         ..b::org_member(&org.id, &v.id, "member")
     };
-    let (accepted, added) = s
-        .accept_org_invitation(&inv.id, member.clone(), instant(60))
-        .await
-        .unwrap()
-        .expect("accept");
+    let (accepted, added) = existing(
+        s.accept_org_invitation(&inv.id, member.clone(), instant(60))
+            .await,
+    );
     assert_same(
         ctx,
         &accepted,
@@ -630,24 +561,14 @@ pub async fn org_invitation_accept_is_compare_and_set(ctx: &Ctx) {
         },
     );
     assert_same(ctx, &added, &member);
-    assert_same(
-        ctx,
-        &s.get_org_member(&org.id, &v.id)
-            .await
-            .unwrap()
-            .expect("member"),
-        &member,
-    );
+    assert_found(ctx, s.get_org_member(&org.id, &v.id).await, &member);
 
     let second = b::org_member(&org.id, &w.id, "member");
+    assert!(absent(
+        s.accept_org_invitation(&inv.id, second, instant(61)).await
+    ));
     assert!(
-        s.accept_org_invitation(&inv.id, second, instant(61))
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(
-        s.get_org_member(&org.id, &w.id).await.unwrap().is_none(),
+        absent(s.get_org_member(&org.id, &w.id).await),
         "a lost accept adds nobody"
     );
 
@@ -658,25 +579,19 @@ pub async fn org_invitation_accept_is_compare_and_set(ctx: &Ctx) {
         })
         .await
         .unwrap();
-    assert!(
+    assert!(absent(
         s.accept_org_invitation(
             &stale.id,
             b::org_member(&org.id, &w.id, "member"),
             instant(5000)
         )
         .await
-        .unwrap()
-        .is_none()
-    );
+    ));
     assert_eq!(
-        s.get_org_invitation(&stale.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .status,
+        existing(s.get_org_invitation(&stale.id).await).status,
         InvitationStatus::Pending
     );
-    assert!(s.get_org_member(&org.id, &w.id).await.unwrap().is_none());
+    assert!(absent(s.get_org_member(&org.id, &w.id).await));
 
     let again = s
         .create_org_invitation(b::org_invitation(&org.id, &u.id, &v.email))
@@ -691,33 +606,23 @@ pub async fn org_invitation_accept_is_compare_and_set(ctx: &Ctx) {
         .await,
     );
     assert_eq!(
-        s.get_org_invitation(&again.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .status,
+        existing(s.get_org_invitation(&again.id).await).status,
         InvitationStatus::Pending,
         "nothing changed"
     );
     assert_eq!(
-        s.get_org_member(&org.id, &v.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .role,
+        existing(s.get_org_member(&org.id, &v.id).await).role,
         "member"
     );
 
-    assert!(
+    assert!(absent(
         s.accept_org_invitation(
             "inv_missing",
             b::org_member(&org.id, &w.id, "member"),
             instant(60)
         )
         .await
-        .unwrap()
-        .is_none()
-    );
+    ));
     assert_eq!(s.count_org_members(&org.id, None).await.unwrap(), 1);
 }
 
@@ -746,23 +651,15 @@ pub async fn org_invitation_expire_and_purge(ctx: &Ctx) {
         .unwrap();
     assert_eq!(s.expire_org_invitations(instant(5000)).await.unwrap(), 1);
     assert_eq!(
-        s.get_org_invitation(&due.id).await.unwrap().unwrap().status,
+        existing(s.get_org_invitation(&due.id).await).status,
         InvitationStatus::Expired
     );
     assert_eq!(
-        s.get_org_invitation(&later.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .status,
+        existing(s.get_org_invitation(&later.id).await).status,
         InvitationStatus::Pending
     );
     assert_eq!(
-        s.get_org_invitation(&done.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .status,
+        existing(s.get_org_invitation(&done.id).await).status,
         InvitationStatus::Accepted
     );
     assert_eq!(s.expire_org_invitations(instant(5000)).await.unwrap(), 0);
@@ -773,9 +670,9 @@ pub async fn org_invitation_expire_and_purge(ctx: &Ctx) {
             .unwrap(),
         2
     );
-    assert!(s.get_org_invitation(&due.id).await.unwrap().is_none());
-    assert!(s.get_org_invitation(&done.id).await.unwrap().is_none());
-    assert!(s.get_org_invitation(&later.id).await.unwrap().is_some());
+    assert!(absent(s.get_org_invitation(&due.id).await));
+    assert!(absent(s.get_org_invitation(&done.id).await));
+    assert!(present(s.get_org_invitation(&later.id).await));
 }
 
 /// Role operations: names unique per organization (`Conflict`), find by
@@ -807,23 +704,9 @@ pub async fn org_role_operations(ctx: &Ctx) {
     assert_conflict(s.create_org_role(b::org_role(&org.id, "admin")).await);
     assert_reference(s.create_org_role(b::org_role("org_missing", "admin")).await);
 
-    assert_same(
-        ctx,
-        &s.find_org_role(&org.id, "admin")
-            .await
-            .unwrap()
-            .expect("find"),
-        &admin,
-    );
-    assert_same(
-        ctx,
-        &s.find_org_role(&other.id, "admin")
-            .await
-            .unwrap()
-            .expect("find"),
-        &theirs,
-    );
-    assert!(s.find_org_role(&org.id, "owner").await.unwrap().is_none());
+    assert_found(ctx, s.find_org_role(&org.id, "admin").await, &admin);
+    assert_found(ctx, s.find_org_role(&other.id, "admin").await, &theirs);
+    assert!(absent(s.find_org_role(&org.id, "owner").await));
     assert_eq!(
         keys(&s.list_org_roles(&org.id).await.unwrap()),
         keys_of(&[&admin, &billing, &viewer])
@@ -837,11 +720,7 @@ pub async fn org_role_operations(ctx: &Ctx) {
         permissions: vec!["members:invite".into(), "billing:*".into()],
         ..admin.clone()
     };
-    assert_same(
-        ctx,
-        &s.update_org_role(&admin.id, &patch).await.expect("update"),
-        &want,
-    );
+    assert_returns(ctx, s.update_org_role(&admin.id, &patch).await, &want);
     assert_not_found(s.update_org_role("role_missing", &patch).await);
 
     assert_eq!(s.delete_org_role(&org.id, "admin").await.unwrap(), 1);
@@ -850,7 +729,7 @@ pub async fn org_role_operations(ctx: &Ctx) {
         keys(&s.list_org_roles(&org.id).await.unwrap()),
         keys_of(&[&billing, &viewer])
     );
-    assert!(s.find_org_role(&other.id, "admin").await.unwrap().is_some());
+    assert!(present(s.find_org_role(&other.id, "admin").await));
 }
 
 /// `SsoConnectionStore`: domains are stored and matched lower-cased (unique),
@@ -883,41 +762,31 @@ pub async fn sso_connection_operations(ctx: &Ctx) {
         .await
         .unwrap();
 
-    assert_same(
+    assert_found(ctx, s.get_sso_connection(&acme.id).await, &acme);
+    assert!(absent(s.get_sso_connection("sso_missing").await));
+    assert_found(
         ctx,
-        &s.get_sso_connection(&acme.id).await.unwrap().expect("get"),
+        s.find_enabled_sso_connection_by_domain("ACME.Example")
+            .await,
         &acme,
     );
-    assert!(s.get_sso_connection("sso_missing").await.unwrap().is_none());
-    assert_same(
+    assert_found(
         ctx,
-        &s.find_enabled_sso_connection_by_domain("ACME.Example")
-            .await
-            .unwrap()
-            .expect("by domain"),
-        &acme,
-    );
-    assert_same(
-        ctx,
-        &s.find_enabled_sso_connection_by_domain("initech.example")
-            .await
-            .unwrap()
-            .expect("by domain"),
+        s.find_enabled_sso_connection_by_domain("initech.example")
+            .await,
         &saml,
     );
     assert!(
-        s.find_enabled_sso_connection_by_domain("globex.example")
-            .await
-            .unwrap()
-            .is_none(),
+        absent(
+            s.find_enabled_sso_connection_by_domain("globex.example")
+                .await
+        ),
         "disabled"
     );
-    assert!(
+    assert!(absent(
         s.find_enabled_sso_connection_by_domain("nowhere.example")
             .await
-            .unwrap()
-            .is_none()
-    );
+    ));
     assert_eq!(
         keys(&s.list_sso_connections_by_org("org_1").await.unwrap()),
         keys_of(&[&acme, &saml])
@@ -937,33 +806,23 @@ pub async fn sso_connection_operations(ctx: &Ctx) {
         provider_id: "idp_new".into(),
         ..acme.clone()
     };
-    assert_same(
-        ctx,
-        &s.update_sso_connection(&acme.id, &patch)
-            .await
-            .expect("update"),
-        &want,
-    );
-    assert!(
+    assert_returns(ctx, s.update_sso_connection(&acme.id, &patch).await, &want);
+    assert!(absent(
         s.find_enabled_sso_connection_by_domain("acme.example")
             .await
-            .unwrap()
-            .is_none()
-    );
+    ));
     let enable = SsoConnectionPatch {
         enabled: Some(true),
         ..Default::default()
     };
     s.update_sso_connection(&off.id, &enable).await.unwrap();
-    assert!(
+    assert!(present(
         s.find_enabled_sso_connection_by_domain("globex.example")
             .await
-            .unwrap()
-            .is_some()
-    );
+    ));
     assert_not_found(s.update_sso_connection("sso_missing", &patch).await);
 
     s.delete_sso_connection(&saml.id).await.expect("delete");
-    assert!(s.get_sso_connection(&saml.id).await.unwrap().is_none());
+    assert!(absent(s.get_sso_connection(&saml.id).await));
     assert_not_found(s.delete_sso_connection(&saml.id).await);
 }

@@ -7,7 +7,8 @@ use serde_json::json;
 
 use super::builders as b;
 use super::support::{
-    assert_conflict, assert_instant, assert_not_found, assert_reference, assert_same, keys, keys_of,
+    absent, assert_conflict, assert_found, assert_instant, assert_not_found, assert_reference,
+    assert_returns, assert_same, existing, keys, keys_of, present,
 };
 use crate::Ctx;
 use crate::fixtures::instant;
@@ -40,12 +41,8 @@ pub async fn session_lookups_and_listing(ctx: &Ctx) {
     let sv = s.create_session(b::session(&v.id)).await.unwrap();
     assert_reference(s.create_session(b::session("usr_missing")).await);
 
-    assert_same(
-        ctx,
-        &s.get_session(&s2.id).await.unwrap().expect("get"),
-        &s2,
-    );
-    assert!(s.get_session("ses_missing").await.unwrap().is_none());
+    assert_found(ctx, s.get_session(&s2.id).await, &s2);
+    assert!(absent(s.get_session("ses_missing").await));
     assert_eq!(
         keys(&s.list_sessions_by_user(&u.id).await.unwrap()),
         keys_of(&[&s3, &s2, &s1])
@@ -80,7 +77,7 @@ pub async fn session_lookups_and_listing(ctx: &Ctx) {
         0
     );
     // Still stored: the count does not delete anything.
-    assert!(s.get_session(&s2.id).await.unwrap().is_some());
+    assert!(present(s.get_session(&s2.id).await));
 }
 
 /// `validate_session` returns a live session, deletes an expired one and
@@ -97,39 +94,19 @@ pub async fn session_validate_drops_expired(ctx: &Ctx) {
         .await
         .unwrap();
 
-    assert_same(
+    assert_found(ctx, s.validate_session(&live.id, instant(60)).await, &live);
+    assert_found(
         ctx,
-        &s.validate_session(&live.id, instant(60))
-            .await
-            .unwrap()
-            .expect("valid"),
-        &live,
-    );
-    assert_same(
-        ctx,
-        &s.validate_session(&stale.id, instant(60))
-            .await
-            .unwrap()
-            .expect("not yet expired"),
+        s.validate_session(&stale.id, instant(60)).await,
         &stale,
     );
+    assert!(absent(s.validate_session(&stale.id, instant(5000)).await));
     assert!(
-        s.validate_session(&stale.id, instant(5000))
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(
-        s.get_session(&stale.id).await.unwrap().is_none(),
+        absent(s.get_session(&stale.id).await),
         "an expired session is deleted on validation"
     );
-    assert!(
-        s.validate_session("ses_missing", instant(60))
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(s.get_session(&live.id).await.unwrap().is_some());
+    assert!(absent(s.validate_session("ses_missing", instant(60)).await));
+    assert!(present(s.get_session(&live.id).await));
 }
 
 /// `update_session` patches one session (`NotFound` when missing);
@@ -149,11 +126,7 @@ pub async fn session_update_and_refresh(ctx: &Ctx) {
         expires_at: instant(7200),
         ..old.clone()
     };
-    assert_same(
-        ctx,
-        &s.update_session(&old.id, &patch).await.expect("update"),
-        &want,
-    );
+    assert_returns(ctx, s.update_session(&old.id, &patch).await, &want);
     assert_not_found(s.update_session("ses_missing", &patch).await);
 
     let new = Session {
@@ -161,28 +134,15 @@ pub async fn session_update_and_refresh(ctx: &Ctx) {
         expires_at: instant(9000),
         ..b::session(&u.id)
     };
-    let got = s
-        .refresh_session(&old.id, new.clone())
-        .await
-        .expect("refresh")
-        .expect("first refresh wins");
+    let got = existing(s.refresh_session(&old.id, new.clone()).await);
     assert_same(ctx, &got, &new);
-    assert!(s.get_session(&old.id).await.unwrap().is_none());
-    assert_same(
-        ctx,
-        &s.get_session(&new.id).await.unwrap().expect("new session"),
-        &new,
-    );
+    assert!(absent(s.get_session(&old.id).await));
+    assert_found(ctx, s.get_session(&new.id).await, &new);
 
     let again = b::session(&u.id);
+    assert!(absent(s.refresh_session(&old.id, again.clone()).await));
     assert!(
-        s.refresh_session(&old.id, again.clone())
-            .await
-            .expect("refresh")
-            .is_none()
-    );
-    assert!(
-        s.get_session(&again.id).await.unwrap().is_none(),
+        absent(s.get_session(&again.id).await),
         "a lost refresh creates nothing"
     );
     assert_eq!(
@@ -200,7 +160,7 @@ pub async fn session_deletes(ctx: &Ctx) {
     let v = b::seed_user(s).await;
     let one = s.create_session(b::session(&u.id)).await.unwrap();
     s.delete_session(&one.id).await.expect("delete");
-    assert!(s.get_session(&one.id).await.unwrap().is_none());
+    assert!(absent(s.get_session(&one.id).await));
     assert_not_found(s.delete_session(&one.id).await);
 
     let keep = s.create_session(b::session(&u.id)).await.unwrap();
@@ -217,7 +177,7 @@ pub async fn session_deletes(ctx: &Ctx) {
     s.create_session(b::session(&u.id)).await.unwrap();
     assert_eq!(s.delete_sessions_by_user(&u.id).await.unwrap(), 2);
     assert_eq!(s.delete_sessions_by_user(&u.id).await.unwrap(), 0);
-    assert!(s.get_session(&theirs.id).await.unwrap().is_some());
+    assert!(present(s.get_session(&theirs.id).await));
 
     let stale = s
         .create_session(Session {
@@ -235,8 +195,8 @@ pub async fn session_deletes(ctx: &Ctx) {
         .unwrap();
     // theirs (3600 s) and stale (100 s) expired before 5000 s.
     assert_eq!(s.delete_expired_sessions(instant(5000)).await.unwrap(), 2);
-    assert!(s.get_session(&stale.id).await.unwrap().is_none());
-    assert!(s.get_session(&live.id).await.unwrap().is_some());
+    assert!(absent(s.get_session(&stale.id).await));
+    assert!(present(s.get_session(&live.id).await));
     assert_eq!(s.delete_expired_sessions(instant(5000)).await.unwrap(), 0);
 }
 
@@ -277,104 +237,53 @@ pub async fn jwt_refresh_token_operations(ctx: &Ctx) {
         .await,
     );
 
-    assert_same(
-        ctx,
-        &s.find_jwt_refresh_token(&t1.token_hash)
-            .await
-            .unwrap()
-            .expect("find"),
-        &t1,
-    );
-    assert!(
-        s.find_jwt_refresh_token("no-such-hash")
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert_found(ctx, s.find_jwt_refresh_token(&t1.token_hash).await, &t1);
+    assert!(absent(s.find_jwt_refresh_token("no-such-hash").await));
 
     let used = JwtRefreshToken {
         used: true,
         ..t1.clone()
     };
-    assert_same(
+    assert_found(
         ctx,
-        &s.consume_jwt_refresh_token(&t1.token_hash, instant(60))
-            .await
-            .unwrap()
-            .expect("consume"),
+        s.consume_jwt_refresh_token(&t1.token_hash, instant(60))
+            .await,
         &used,
     );
-    assert!(
+    assert!(absent(
         s.consume_jwt_refresh_token(&t1.token_hash, instant(61))
             .await
-            .unwrap()
-            .is_none()
-    );
-    assert_same(
-        ctx,
-        &s.find_jwt_refresh_token(&t1.token_hash)
-            .await
-            .unwrap()
-            .expect("used token is found"),
-        &used,
-    );
-    assert!(
+    ));
+    assert_found(ctx, s.find_jwt_refresh_token(&t1.token_hash).await, &used);
+    assert!(absent(
         s.consume_jwt_refresh_token(&t2.token_hash, instant(5000))
             .await
-            .unwrap()
-            .is_none()
-    );
+    ));
     assert!(
-        !s.find_jwt_refresh_token(&t2.token_hash)
-            .await
-            .unwrap()
-            .unwrap()
-            .used,
+        !existing(s.find_jwt_refresh_token(&t2.token_hash).await).used,
         "expired token stays unused"
     );
-    assert!(
+    assert!(absent(
         s.consume_jwt_refresh_token("no-such-hash", instant(60))
             .await
-            .unwrap()
-            .is_none()
-    );
+    ));
 
     s.mark_jwt_refresh_token_used(&t3.id).await.expect("mark");
-    assert!(
-        s.find_jwt_refresh_token(&t3.token_hash)
-            .await
-            .unwrap()
-            .unwrap()
-            .used
-    );
+    assert!(existing(s.find_jwt_refresh_token(&t3.token_hash).await).used);
     s.mark_jwt_refresh_token_used(&t3.id)
         .await
         .expect("mark again is fine");
     assert_not_found(s.mark_jwt_refresh_token_used("jrt_missing").await);
-    assert!(
+    assert!(absent(
         s.consume_jwt_refresh_token(&t3.token_hash, instant(60))
             .await
-            .unwrap()
-            .is_none()
-    );
+    ));
 
     // Only t2 of u is still unused.
     assert_eq!(s.revoke_jwt_refresh_tokens_by_user(&u.id).await.unwrap(), 1);
-    assert!(
-        s.find_jwt_refresh_token(&t2.token_hash)
-            .await
-            .unwrap()
-            .unwrap()
-            .used
-    );
+    assert!(existing(s.find_jwt_refresh_token(&t2.token_hash).await).used);
     assert_eq!(s.revoke_jwt_refresh_tokens_by_user(&u.id).await.unwrap(), 0);
-    assert!(
-        !s.find_jwt_refresh_token(&t4.token_hash)
-            .await
-            .unwrap()
-            .unwrap()
-            .used
-    );
+    assert!(!existing(s.find_jwt_refresh_token(&t4.token_hash).await).used);
 
     assert_eq!(
         s.purge_expired_jwt_refresh_tokens(instant(5000))
@@ -382,18 +291,8 @@ pub async fn jwt_refresh_token_operations(ctx: &Ctx) {
             .unwrap(),
         3
     );
-    assert!(
-        s.find_jwt_refresh_token(&t1.token_hash)
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(
-        s.find_jwt_refresh_token(&t4.token_hash)
-            .await
-            .unwrap()
-            .is_some()
-    );
+    assert!(absent(s.find_jwt_refresh_token(&t1.token_hash).await));
+    assert!(present(s.find_jwt_refresh_token(&t4.token_hash).await));
 }
 
 /// `consume_refresh_token`: a valid token is `Consumed` once with its
@@ -418,34 +317,10 @@ pub async fn refresh_token_consume_and_reuse(ctx: &Ctx) {
         s.create_refresh_token(b::refresh_token("fam_missing"))
             .await,
     );
-    assert_same(
-        ctx,
-        &s.get_refresh_token_family(&fam.id)
-            .await
-            .unwrap()
-            .expect("get family"),
-        &fam,
-    );
-    assert!(
-        s.get_refresh_token_family("fam_missing")
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert_same(
-        ctx,
-        &s.find_refresh_token(&r2.token_hash)
-            .await
-            .unwrap()
-            .expect("find token"),
-        &r2,
-    );
-    assert!(
-        s.find_refresh_token("no-such-hash")
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert_found(ctx, s.get_refresh_token_family(&fam.id).await, &fam);
+    assert!(absent(s.get_refresh_token_family("fam_missing").await));
+    assert_found(ctx, s.find_refresh_token(&r2.token_hash).await, &r2);
+    assert!(absent(s.find_refresh_token("no-such-hash").await));
 
     match s
         .consume_refresh_token(&r1.token_hash, instant(60))
@@ -465,13 +340,7 @@ pub async fn refresh_token_consume_and_reuse(ctx: &Ctx) {
         }
         other => panic!("expected Consumed, got {other:?}"),
     }
-    assert!(
-        s.find_refresh_token(&r1.token_hash)
-            .await
-            .unwrap()
-            .unwrap()
-            .used
-    );
+    assert!(existing(s.find_refresh_token(&r1.token_hash).await).used);
     assert_eq!(
         s.consume_refresh_token(&r1.token_hash, instant(61))
             .await
@@ -479,11 +348,7 @@ pub async fn refresh_token_consume_and_reuse(ctx: &Ctx) {
         RefreshTokenOutcome::Reused
     );
     assert!(
-        s.get_refresh_token_family(&fam.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .revoked,
+        existing(s.get_refresh_token_family(&fam.id).await).revoked,
         "reuse revokes the family"
     );
     assert_eq!(
@@ -492,13 +357,7 @@ pub async fn refresh_token_consume_and_reuse(ctx: &Ctx) {
             .unwrap(),
         RefreshTokenOutcome::Revoked
     );
-    assert!(
-        !s.find_refresh_token(&r2.token_hash)
-            .await
-            .unwrap()
-            .unwrap()
-            .used
-    );
+    assert!(!existing(s.find_refresh_token(&r2.token_hash).await).used);
     assert_eq!(
         s.consume_refresh_token("no-such-hash", instant(62))
             .await
@@ -529,20 +388,8 @@ pub async fn refresh_token_expiry_outcomes(ctx: &Ctx) {
             .unwrap(),
         RefreshTokenOutcome::Expired
     );
-    assert!(
-        !s.get_refresh_token_family(&live.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .revoked
-    );
-    assert!(
-        !s.find_refresh_token(&stale.token_hash)
-            .await
-            .unwrap()
-            .unwrap()
-            .used
-    );
+    assert!(!existing(s.get_refresh_token_family(&live.id).await).revoked);
+    assert!(!existing(s.find_refresh_token(&stale.token_hash).await).used);
 
     let ending = s
         .create_refresh_token_family(RefreshTokenFamily {
@@ -562,11 +409,7 @@ pub async fn refresh_token_expiry_outcomes(ctx: &Ctx) {
         RefreshTokenOutcome::Expired
     );
     assert!(
-        s.get_refresh_token_family(&ending.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .revoked,
+        existing(s.get_refresh_token_family(&ending.id).await).revoked,
         "an expired family is revoked"
     );
     assert_eq!(
@@ -594,13 +437,7 @@ pub async fn refresh_token_family_revoke_and_purge(ctx: &Ctx) {
         .await
         .unwrap();
     assert!(s.revoke_refresh_token_family(&f.id).await.unwrap());
-    assert!(
-        s.get_refresh_token_family(&f.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .revoked
-    );
+    assert!(existing(s.get_refresh_token_family(&f.id).await).revoked);
     assert!(!s.revoke_refresh_token_family("fam_missing").await.unwrap());
     assert_eq!(
         s.consume_refresh_token(&ft.token_hash, instant(60))
@@ -626,26 +463,14 @@ pub async fn refresh_token_family_revoke_and_purge(ctx: &Ctx) {
             .unwrap(),
         2
     );
-    assert!(
-        s.get_refresh_token_family(&g.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .revoked
-    );
+    assert!(existing(s.get_refresh_token_family(&g.id).await).revoked);
     assert_eq!(
         s.revoke_refresh_token_families_by_user(&u.id)
             .await
             .unwrap(),
         0
     );
-    assert!(
-        !s.get_refresh_token_family(&theirs.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .revoked
-    );
+    assert!(!existing(s.get_refresh_token_family(&theirs.id).await).revoked);
 
     let p = s
         .create_refresh_token_family(RefreshTokenFamily {
@@ -686,29 +511,16 @@ pub async fn refresh_token_family_revoke_and_purge(ctx: &Ctx) {
     );
     for gone in [&ft, &p1, &p2, &q1] {
         assert!(
-            s.find_refresh_token(&gone.token_hash)
-                .await
-                .unwrap()
-                .is_none(),
+            absent(s.find_refresh_token(&gone.token_hash).await),
             "{}",
             gone.id
         );
     }
-    assert!(s.get_refresh_token_family(&p.id).await.unwrap().is_none());
+    assert!(absent(s.get_refresh_token_family(&p.id).await));
+    assert!(present(s.find_refresh_token(&q2.token_hash).await));
+    assert!(present(s.get_refresh_token_family(&theirs.id).await));
     assert!(
-        s.find_refresh_token(&q2.token_hash)
-            .await
-            .unwrap()
-            .is_some()
-    );
-    assert!(
-        s.get_refresh_token_family(&theirs.id)
-            .await
-            .unwrap()
-            .is_some()
-    );
-    assert!(
-        s.get_refresh_token_family(&f.id).await.unwrap().is_some(),
+        present(s.get_refresh_token_family(&f.id).await),
         "families within their lifetime stay"
     );
     assert_eq!(
@@ -732,43 +544,22 @@ pub async fn ephemeral_session_create_and_lookups(ctx: &Ctx) {
         .await
         .expect("create");
     assert_same(ctx, &created, &want);
-    assert_same(
-        ctx,
-        &s.get_agent(&agent.id).await.unwrap().expect("its agent"),
-        &agent,
-    );
+    assert_found(ctx, s.get_agent(&agent.id).await, &agent);
     assert_eq!(
         keys(&s.list_permissions_by_agent(&agent.id).await.unwrap()),
         keys_of(&[&perm])
     );
-    assert_same(
+    assert_found(ctx, s.get_ephemeral_session(&want.id).await, &want);
+    assert_found(
         ctx,
-        &s.get_ephemeral_session(&want.id)
-            .await
-            .unwrap()
-            .expect("get"),
+        s.find_ephemeral_session_by_token_hash(&agent.token_hash)
+            .await,
         &want,
     );
-    assert_same(
-        ctx,
-        &s.find_ephemeral_session_by_token_hash(&agent.token_hash)
-            .await
-            .unwrap()
-            .expect("by hash"),
-        &want,
-    );
-    assert!(
-        s.get_ephemeral_session("eph_missing")
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(
-        s.find_ephemeral_session_by_token_hash("no-such-hash")
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(absent(s.get_ephemeral_session("eph_missing").await));
+    assert!(absent(
+        s.find_ephemeral_session_by_token_hash("no-such-hash").await
+    ));
 
     // The session reuses an existing id: neither the agent nor its permissions stay.
     let agent2 = b::ephemeral_agent(&u.id);
@@ -781,8 +572,8 @@ pub async fn ephemeral_session_create_and_lookups(ctx: &Ctx) {
         s.create_ephemeral_session(agent2.clone(), std::slice::from_ref(&perm2), dup)
             .await,
     );
-    assert!(s.get_agent(&agent2.id).await.unwrap().is_none());
-    assert!(s.get_permission(&perm2.id).await.unwrap().is_none());
+    assert!(absent(s.get_agent(&agent2.id).await));
+    assert!(absent(s.get_permission(&perm2.id).await));
 
     let agent3 = b::ephemeral_agent(&u.id);
     let later = s
@@ -824,12 +615,7 @@ pub async fn ephemeral_session_create_and_lookups(ctx: &Ctx) {
             .unwrap()
             .is_empty()
     );
-    assert!(
-        s.get_ephemeral_session(&revoked.id)
-            .await
-            .unwrap()
-            .is_some()
-    );
+    assert!(present(s.get_ephemeral_session(&revoked.id).await));
 }
 
 /// `consume_ephemeral_action` counts actions up to `max_actions` (the last
@@ -872,17 +658,13 @@ pub async fn ephemeral_consume_counts_actions(ctx: &Ctx) {
         }
         other => panic!("expected Consumed, got {other:?}"),
     }
-    let stored = s.get_ephemeral_session(&limited.id).await.unwrap().unwrap();
+    let stored = existing(s.get_ephemeral_session(&limited.id).await);
     assert_eq!(
         (stored.actions_used, stored.status),
         (2, EphemeralStatus::Exhausted)
     );
     assert_eq!(
-        s.get_agent(&limited.agent_id)
-            .await
-            .unwrap()
-            .unwrap()
-            .status,
+        existing(s.get_agent(&limited.agent_id).await).status,
         AgentStatus::Revoked
     );
     // Used up: the core reports the stored status of a session that is no
@@ -900,11 +682,7 @@ pub async fn ephemeral_consume_counts_actions(ctx: &Ctx) {
         "got {after:?}"
     );
     assert_eq!(
-        s.get_ephemeral_session(&limited.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .actions_used,
+        existing(s.get_ephemeral_session(&limited.id).await).actions_used,
         2
     );
 
@@ -925,11 +703,7 @@ pub async fn ephemeral_consume_counts_actions(ctx: &Ctx) {
         EphemeralActionOutcome::Exhausted
     );
     assert_eq!(
-        s.get_ephemeral_session(&full.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .actions_used,
+        existing(s.get_ephemeral_session(&full.id).await).actions_used,
         1
     );
 
@@ -953,11 +727,7 @@ pub async fn ephemeral_consume_counts_actions(ctx: &Ctx) {
         }
     }
     assert_eq!(
-        s.get_agent(&unlimited.agent_id)
-            .await
-            .unwrap()
-            .unwrap()
-            .status,
+        existing(s.get_agent(&unlimited.agent_id).await).status,
         AgentStatus::Active
     );
     assert_eq!(
@@ -981,13 +751,13 @@ pub async fn ephemeral_consume_refuses_expired_and_revoked(ctx: &Ctx) {
             .unwrap(),
         EphemeralActionOutcome::Expired
     );
-    let stored = s.get_ephemeral_session(&old.id).await.unwrap().unwrap();
+    let stored = existing(s.get_ephemeral_session(&old.id).await);
     assert_eq!(
         (stored.status, stored.actions_used),
         (EphemeralStatus::Expired, 0)
     );
     assert_eq!(
-        s.get_agent(&old.agent_id).await.unwrap().unwrap().status,
+        existing(s.get_agent(&old.agent_id).await).status,
         AgentStatus::Revoked
     );
     assert_eq!(
@@ -1011,7 +781,7 @@ pub async fn ephemeral_consume_refuses_expired_and_revoked(ctx: &Ctx) {
             ..live.clone()
         },
     );
-    let agent = s.get_agent(&live.agent_id).await.unwrap().unwrap();
+    let agent = existing(s.get_agent(&live.agent_id).await);
     assert_eq!(agent.status, AgentStatus::Revoked);
     assert_instant::<Agent>(ctx, "updated_at", agent.updated_at, instant(70));
     assert_eq!(
@@ -1060,30 +830,22 @@ pub async fn ephemeral_expire_and_purge(ctx: &Ctx) {
     let [due, later, revoked] = [made[0].clone(), made[1].clone(), made[2].clone()];
 
     assert_eq!(s.expire_ephemeral_sessions(instant(5000)).await.unwrap(), 1);
-    let got = s.get_ephemeral_session(&due.id).await.unwrap().unwrap();
+    let got = existing(s.get_ephemeral_session(&due.id).await);
     assert_eq!(got.status, EphemeralStatus::Expired);
     assert_instant::<EphemeralSession>(ctx, "updated_at", got.updated_at, instant(5000));
     assert_eq!(
-        s.get_agent(&due.agent_id).await.unwrap().unwrap().status,
+        existing(s.get_agent(&due.agent_id).await).status,
         AgentStatus::Revoked
     );
     assert_eq!(
-        s.get_ephemeral_session(&later.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .status,
+        existing(s.get_ephemeral_session(&later.id).await).status,
         EphemeralStatus::Active
     );
     assert_eq!(
-        s.get_agent(&later.agent_id).await.unwrap().unwrap().status,
+        existing(s.get_agent(&later.agent_id).await).status,
         AgentStatus::Active
     );
-    assert_same(
-        ctx,
-        &s.get_ephemeral_session(&revoked.id).await.unwrap().unwrap(),
-        &revoked,
-    );
+    assert_found(ctx, s.get_ephemeral_session(&revoked.id).await, &revoked);
     assert_eq!(s.expire_ephemeral_sessions(instant(5000)).await.unwrap(), 0);
 
     assert_eq!(
@@ -1092,16 +854,8 @@ pub async fn ephemeral_expire_and_purge(ctx: &Ctx) {
             .unwrap(),
         2
     );
-    assert!(s.get_ephemeral_session(&due.id).await.unwrap().is_none());
-    assert!(
-        s.get_ephemeral_session(&revoked.id)
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(s.get_ephemeral_session(&later.id).await.unwrap().is_some());
-    assert!(
-        s.get_agent(&due.agent_id).await.unwrap().is_some(),
-        "agents stay"
-    );
+    assert!(absent(s.get_ephemeral_session(&due.id).await));
+    assert!(absent(s.get_ephemeral_session(&revoked.id).await));
+    assert!(present(s.get_ephemeral_session(&later.id).await));
+    assert!(present(s.get_agent(&due.agent_id).await), "agents stay");
 }

@@ -149,6 +149,42 @@ pub fn assert_instant<R: Record>(ctx: &Ctx, column: &str, got: DateTime<Utc>, wa
     );
 }
 
+/// The call succeeded and returned a record equal to `want` (see
+/// [`assert_same`]).
+#[track_caller]
+pub fn assert_returns<R: Record>(ctx: &Ctx, result: Result<R>, want: &R) {
+    assert_same(ctx, &result.expect("the call failed"), want);
+}
+
+/// The lookup found a record equal to `want` (see [`assert_same`]).
+#[track_caller]
+pub fn assert_found<R: Record>(ctx: &Ctx, lookup: Result<Option<R>>, want: &R) {
+    assert_same(ctx, &existing(lookup), want);
+}
+
+// ---------------------------------------------------------------- lookups
+
+/// What a lookup found; a failed lookup or one that found nothing fails the
+/// case.
+#[track_caller]
+pub fn existing<T>(lookup: Result<Option<T>>) -> T {
+    lookup
+        .expect("the lookup failed")
+        .expect("the lookup found nothing")
+}
+
+/// True when a lookup found something; a failed lookup fails the case.
+#[track_caller]
+pub fn present<T>(lookup: Result<Option<T>>) -> bool {
+    lookup.expect("the lookup failed").is_some()
+}
+
+/// True when a lookup found nothing; a failed lookup fails the case.
+#[track_caller]
+pub fn absent<T>(lookup: Result<Option<T>>) -> bool {
+    lookup.expect("the lookup failed").is_none()
+}
+
 /// The keys of `records`, in order.
 pub fn keys<R: Record>(records: &[R]) -> Vec<String> {
     records.iter().map(Record::key).collect()

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use kavach_store_core::prelude::*;
 
 use super::builders as b;
-use super::support::{Kind, assert_same, count_all, expect_err};
+use super::support::{Kind, absent, assert_same, count_all, existing, expect_err, present};
 use crate::Ctx;
 use crate::fixtures::{at, id};
 
@@ -35,26 +35,16 @@ pub async fn transaction_commit_publishes_writes(ctx: &Ctx) {
         &own.expect("a transaction reads its own writes"),
         &user,
     );
+    assert!(present(
+        tx.find_agent_by_token_hash(&agent.token_hash).await
+    ));
     assert!(
-        tx.find_agent_by_token_hash(&agent.token_hash)
-            .await
-            .expect("lookup in tx")
-            .is_some()
-    );
-    assert!(
-        store
-            .get_user(&user.id)
-            .await
-            .expect("read outside")
-            .is_none(),
+        absent(store.get_user(&user.id).await),
         "uncommitted user visible outside"
     );
     tx.commit().await.expect("commit");
 
-    assert!(
-        store.get_user(&user.id).await.expect("read").is_some(),
-        "committed user"
-    );
+    assert!(present(store.get_user(&user.id).await), "committed user");
     let found = store
         .find_agent_by_token_hash(&agent.token_hash)
         .await
@@ -112,33 +102,20 @@ pub async fn transaction_rollback_discards_writes(ctx: &Ctx) {
     tx.rollback().await.expect("rollback");
 
     assert!(
-        store.get_user(&stranger.id).await.expect("read").is_none(),
+        absent(store.get_user(&stranger.id).await),
         "inserted row rolled back"
     );
     assert_eq!(
-        store
-            .get_user(&user.id)
-            .await
-            .expect("read")
-            .expect("user")
-            .name,
+        existing(store.get_user(&user.id).await).name,
         None,
         "update rolled back"
     );
     assert!(
-        store
-            .get_session(&session.id)
-            .await
-            .expect("read")
-            .is_some(),
+        present(store.get_session(&session.id).await),
         "delete rolled back"
     );
     assert!(
-        store
-            .get_rate_limit(&agent.id, "tool:x", at(0))
-            .await
-            .expect("read")
-            .is_none(),
+        absent(store.get_rate_limit(&agent.id, "tool:x", at(0)).await),
         "upsert rolled back"
     );
     assert_eq!(
@@ -173,16 +150,11 @@ pub async fn transaction_dropped_without_commit_rolls_back(ctx: &Ctx) {
         // `tx` dropped here.
     };
     assert!(
-        store.get_user(&inserted.id).await.expect("read").is_none(),
+        absent(store.get_user(&inserted.id).await),
         "dropped transaction's insert"
     );
     assert!(
-        !store
-            .get_user(&user.id)
-            .await
-            .expect("read")
-            .expect("user")
-            .banned,
+        !existing(store.get_user(&user.id).await).banned,
         "dropped transaction's update"
     );
 
@@ -206,13 +178,7 @@ pub async fn transaction_dropped_without_commit_rolls_back(ctx: &Ctx) {
     .expect("update");
     tx.commit().await.expect("commit after drop");
     assert_eq!(
-        store
-            .get_user(&later.id)
-            .await
-            .expect("read")
-            .expect("user")
-            .name
-            .as_deref(),
+        existing(store.get_user(&later.id).await).name.as_deref(),
         Some("x")
     );
 }
@@ -233,8 +199,8 @@ pub async fn transaction_helper_commits_on_ok(ctx: &Ctx) {
     .await
     .expect("transaction");
     assert_eq!(n, 1, "value returned by the closure");
-    assert!(store.get_user(&user.id).await.expect("read").is_some());
-    assert!(store.get_agent(&agent.id).await.expect("read").is_some());
+    assert!(present(store.get_user(&user.id).await));
+    assert!(present(store.get_agent(&agent.id).await));
 }
 
 /// `transaction(store, f)` rolls back every write of `f` when it fails,
@@ -262,7 +228,7 @@ pub async fn transaction_helper_rolls_back_on_error(ctx: &Ctx) {
         "duplicate email inside transaction()",
     );
     assert!(
-        store.get_user(&first.id).await.expect("read").is_none(),
+        absent(store.get_user(&first.id).await),
         "first insert rolled back"
     );
 
@@ -288,7 +254,7 @@ pub async fn transaction_helper_rolls_back_on_error(ctx: &Ctx) {
         "the caller's error comes back unchanged: {err}"
     );
     assert!(
-        store.get_user(&other.id).await.expect("read").is_none(),
+        absent(store.get_user(&other.id).await),
         "rolled back on the caller's error"
     );
 }
@@ -315,11 +281,7 @@ pub async fn transaction_helper_rolls_back_on_panic(ctx: &Ctx) {
     let joined = task.await;
     assert!(joined.is_err_and(|e| e.is_panic()), "the task panicked");
     assert!(
-        ctx.store()
-            .get_user(&user.id)
-            .await
-            .expect("read")
-            .is_none(),
+        absent(ctx.store().get_user(&user.id).await),
         "panicking transaction rolled back"
     );
     tokio::time::timeout(
@@ -390,25 +352,19 @@ pub async fn reader_outside_never_sees_uncommitted_writes(ctx: &Ctx) {
         async move {
             let s = store.as_ref();
             assert!(
-                s.get_user(&new_user.id).await.expect("get").is_none(),
+                absent(s.get_user(&new_user.id).await),
                 "uncommitted insert by key"
             );
             assert!(
-                s.find_user_by_email(&new_user.email)
-                    .await
-                    .expect("by email")
-                    .is_none(),
+                absent(s.find_user_by_email(&new_user.email).await),
                 "uncommitted insert by unique"
             );
             assert!(
-                s.find_agent_by_token_hash(&new_agent.token_hash)
-                    .await
-                    .expect("by hash")
-                    .is_none(),
+                absent(s.find_agent_by_token_hash(&new_agent.token_hash).await),
                 "by index"
             );
             assert_eq!(
-                s.get_user(&user.id).await.expect("get").expect("user").name,
+                existing(s.get_user(&user.id).await).name,
                 None,
                 "uncommitted update"
             );
@@ -424,14 +380,11 @@ pub async fn reader_outside_never_sees_uncommitted_writes(ctx: &Ctx) {
                 "uncommitted status change in a filtered list"
             );
             assert!(
-                s.get_session(&session.id).await.expect("get").is_some(),
+                present(s.get_session(&session.id).await),
                 "uncommitted delete"
             );
             assert!(
-                s.get_rate_limit(&agent.id, "tool:x", at(0))
-                    .await
-                    .expect("get")
-                    .is_none(),
+                absent(s.get_rate_limit(&agent.id, "tool:x", at(0)).await),
                 "uncommitted upsert"
             );
             assert_eq!(
@@ -459,34 +412,19 @@ pub async fn reader_outside_never_sees_uncommitted_writes(ctx: &Ctx) {
         .expect("reader task");
 
     tx.commit().await.expect("commit");
-    assert!(store.get_user(&new_user.id).await.expect("get").is_some());
-    assert!(
-        store
-            .find_agent_by_token_hash(&new_agent.token_hash)
-            .await
-            .expect("by hash")
-            .is_some()
-    );
+    assert!(present(store.get_user(&new_user.id).await));
+    assert!(present(
+        store.find_agent_by_token_hash(&new_agent.token_hash).await
+    ));
     assert_eq!(
-        store
-            .get_user(&user.id)
-            .await
-            .expect("get")
-            .expect("user")
-            .name
-            .as_deref(),
+        existing(store.get_user(&user.id).await).name.as_deref(),
         Some("renamed")
     );
     assert_eq!(
-        store
-            .get_agent(&agent.id)
-            .await
-            .expect("get")
-            .expect("agent")
-            .status,
+        existing(store.get_agent(&agent.id).await).status,
         AgentStatus::Revoked
     );
-    assert!(store.get_session(&session.id).await.expect("get").is_none());
+    assert!(absent(store.get_session(&session.id).await));
     assert_eq!(
         store
             .get_rate_limit(&agent.id, "tool:x", at(0))
@@ -513,21 +451,21 @@ pub async fn nested_transaction_commit_joins_outer(ctx: &Ctx) {
     let inner = outer.begin().await.expect("savepoint");
     let c = inner.create_user(b::user()).await.expect("inner insert");
     assert!(
-        inner.get_user(&a.id).await.expect("read").is_some(),
+        present(inner.get_user(&a.id).await),
         "inner sees the outer's writes"
     );
     inner.commit().await.expect("release savepoint");
     assert!(
-        outer.get_user(&c.id).await.expect("read").is_some(),
+        present(outer.get_user(&c.id).await),
         "outer sees the committed inner write"
     );
     assert!(
-        store.get_user(&c.id).await.expect("read").is_none(),
+        absent(store.get_user(&c.id).await),
         "not visible outside before the outer commits"
     );
     outer.commit().await.expect("commit");
-    assert!(store.get_user(&a.id).await.expect("read").is_some());
-    assert!(store.get_user(&c.id).await.expect("read").is_some());
+    assert!(present(store.get_user(&a.id).await));
+    assert!(present(store.get_user(&c.id).await));
 }
 
 /// Rolling back (or dropping) a nested transaction undoes only its own
@@ -550,12 +488,9 @@ pub async fn nested_transaction_rollback_undoes_only_inner(ctx: &Ctx) {
         .await
         .expect("update");
     inner.rollback().await.expect("rollback to savepoint");
-    assert!(
-        outer.get_user(&c.id).await.expect("read").is_none(),
-        "inner insert undone"
-    );
+    assert!(absent(outer.get_user(&c.id).await), "inner insert undone");
     assert_eq!(
-        outer.get_user(&a.id).await.expect("read").expect("a").name,
+        existing(outer.get_user(&a.id).await).name,
         None,
         "inner update undone"
     );
@@ -565,16 +500,16 @@ pub async fn nested_transaction_rollback_undoes_only_inner(ctx: &Ctx) {
         dropped.create_user(b::user()).await.expect("insert")
     };
     assert!(
-        outer.get_user(&d.id).await.expect("read").is_none(),
+        absent(outer.get_user(&d.id).await),
         "dropped nested transaction undone"
     );
 
     let e = outer.create_user(b::user()).await.expect("outer continues");
     outer.commit().await.expect("commit");
-    assert!(store.get_user(&a.id).await.expect("read").is_some());
-    assert!(store.get_user(&e.id).await.expect("read").is_some());
-    assert!(store.get_user(&c.id).await.expect("read").is_none());
-    assert!(store.get_user(&d.id).await.expect("read").is_none());
+    assert!(present(store.get_user(&a.id).await));
+    assert!(present(store.get_user(&e.id).await));
+    assert!(absent(store.get_user(&c.id).await));
+    assert!(absent(store.get_user(&d.id).await));
 }
 
 /// Rolling back the outer transaction undoes what nested transactions
@@ -588,13 +523,13 @@ pub async fn outer_rollback_undoes_committed_inner(ctx: &Ctx) {
     let inner = middle.begin().await.expect("savepoint 2");
     let i = inner.create_user(b::user()).await.expect("insert");
     inner.commit().await.expect("release 2");
-    assert!(middle.get_user(&i.id).await.expect("read").is_some());
+    assert!(present(middle.get_user(&i.id).await));
     middle.commit().await.expect("release 1");
-    assert!(outer.get_user(&i.id).await.expect("read").is_some());
+    assert!(present(outer.get_user(&i.id).await));
     outer.rollback().await.expect("rollback");
     for id in [&a.id, &m.id, &i.id] {
         assert!(
-            store.get_user(id).await.expect("read").is_none(),
+            absent(store.get_user(id).await),
             "{id} survived the outer rollback"
         );
     }
@@ -607,11 +542,11 @@ pub async fn outer_rollback_undoes_committed_inner(ctx: &Ctx) {
     inner.commit().await.expect("release 2");
     middle.rollback().await.expect("rollback 1");
     assert!(
-        outer.get_user(&deep.id).await.expect("read").is_none(),
+        absent(outer.get_user(&deep.id).await),
         "middle rollback undoes the committed inner level"
     );
     outer.commit().await.expect("commit");
-    assert!(store.get_user(&deep.id).await.expect("read").is_none());
+    assert!(absent(store.get_user(&deep.id).await));
 }
 
 /// A failed statement inside a nested transaction (a `Conflict`) is undone
@@ -668,18 +603,14 @@ pub async fn nested_transaction_recovers_from_failed_statement(ctx: &Ctx) {
         .expect("outer continues again");
     outer.commit().await.expect("commit");
 
-    for (id, present) in [
+    for (id, committed) in [
         (&a.id, true),
         (&later.id, true),
         (&last.id, true),
         (&half.id, false),
         (&clash.id, false),
     ] {
-        assert_eq!(
-            store.get_user(id).await.expect("read").is_some(),
-            present,
-            "user {id}"
-        );
+        assert_eq!(present(store.get_user(id).await), committed, "user {id}");
     }
 }
 
@@ -756,25 +687,21 @@ pub async fn domain_operations_run_inside_a_transaction(ctx: &Ctx) {
             "create_organization_with_owner with a member of no organization",
         );
         assert!(
-            t.get_organization(&org.id).await.expect("read").is_none(),
+            absent(t.get_organization(&org.id).await),
             "failed composite undone inside the transaction"
         );
         let token = t
             .create_one_time_token(b::one_time_token(&user.id, TokenPurpose::EmailVerify))
             .await
             .expect("token");
-        assert!(
+        assert!(present(
             t.consume_one_time_token(&token.token_hash, None, b::now_valid())
                 .await
-                .expect("consume")
-                .is_some()
-        );
-        assert!(
+        ));
+        assert!(absent(
             t.consume_one_time_token(&token.token_hash, None, b::now_valid())
                 .await
-                .expect("consume")
-                .is_none()
-        );
+        ));
         let report = t
             .delete_agent_cascade(&agent.id)
             .await
@@ -782,7 +709,7 @@ pub async fn domain_operations_run_inside_a_transaction(ctx: &Ctx) {
         assert_eq!(report.count(Permission::TABLE), 1);
         assert_eq!(report.count(AuditLog::TABLE), 2);
         assert!(
-            store.get_user(&user.id).await.expect("outside").is_none(),
+            absent(store.get_user(&user.id).await),
             "nothing visible outside yet"
         );
         if commit {
@@ -791,7 +718,7 @@ pub async fn domain_operations_run_inside_a_transaction(ctx: &Ctx) {
             tx.rollback().await.expect("rollback");
         }
         assert_eq!(
-            store.get_user(&user.id).await.expect("read").is_some(),
+            present(store.get_user(&user.id).await),
             commit,
             "user after commit={commit}"
         );
@@ -809,7 +736,7 @@ pub async fn domain_operations_run_inside_a_transaction(ctx: &Ctx) {
             usize::from(commit)
         );
         assert!(
-            store.get_agent(&agent.id).await.expect("read").is_none(),
+            absent(store.get_agent(&agent.id).await),
             "cascaded away or rolled back"
         );
         assert_eq!(
@@ -841,14 +768,10 @@ pub async fn multi_step_operations_are_all_or_nothing(ctx: &Ctx) {
         "create_agent_with_permissions with a duplicate permission id",
     );
     assert!(
-        store
-            .get_agent(&new_agent.id)
-            .await
-            .expect("read")
-            .is_none(),
+        absent(store.get_agent(&new_agent.id).await),
         "agent rolled back"
     );
-    assert!(store.get_permission(&p.id).await.expect("read").is_none());
+    assert!(absent(store.get_permission(&p.id).await));
     // A permission of a missing agent: Reference, no agent either.
     let other = b::agent(&user.id);
     let stray = b::permission(&id("ghost"));
@@ -860,7 +783,7 @@ pub async fn multi_step_operations_are_all_or_nothing(ctx: &Ctx) {
         Kind::Reference,
         "create_agent_with_permissions with a permission of a missing agent",
     );
-    assert!(store.get_agent(&other.id).await.expect("read").is_none());
+    assert!(absent(store.get_agent(&other.id).await));
 
     // Replacing permissions: the old set survives a failed replacement.
     let old = b::permission(&agent.id);
@@ -903,28 +826,20 @@ pub async fn multi_step_operations_are_all_or_nothing(ctx: &Ctx) {
         "create_organization_with_owner with a duplicate role name",
     );
     assert!(
-        store
-            .get_organization(&org.id)
-            .await
-            .expect("read")
-            .is_none(),
+        absent(store.get_organization(&org.id).await),
         "organization rolled back"
     );
     assert!(
-        store
-            .get_org_member(&org.id, &user.id)
-            .await
-            .expect("read")
-            .is_none(),
+        absent(store.get_org_member(&org.id, &user.id).await),
         "membership rolled back"
     );
 
     // Ephemeral session: agent, permissions, session.
-    let existing = b::seed_ephemeral(store, &user.id, Some(3)).await;
+    let taken = b::seed_ephemeral(store, &user.id, Some(3)).await;
     let eph_agent = b::ephemeral_agent(&user.id);
     let eph_perm = b::permission(&eph_agent.id);
     let eph_session = EphemeralSession {
-        token_hash: existing.token_hash.clone(),
+        token_hash: taken.token_hash.clone(),
         ..b::ephemeral_session(&eph_agent, Some(3))
     };
     let err = store
@@ -940,28 +855,14 @@ pub async fn multi_step_operations_are_all_or_nothing(ctx: &Ctx) {
         "create_ephemeral_session with a duplicate token hash",
     );
     assert!(
-        store
-            .get_agent(&eph_agent.id)
-            .await
-            .expect("read")
-            .is_none(),
+        absent(store.get_agent(&eph_agent.id).await),
         "ephemeral agent rolled back"
     );
     assert!(
-        store
-            .get_permission(&eph_perm.id)
-            .await
-            .expect("read")
-            .is_none(),
+        absent(store.get_permission(&eph_perm.id).await),
         "ephemeral permission rolled back"
     );
-    assert!(
-        store
-            .get_ephemeral_session(&eph_session.id)
-            .await
-            .expect("read")
-            .is_none()
-    );
+    assert!(absent(store.get_ephemeral_session(&eph_session.id).await));
 
     // Sign-up: user and username account.
     let taken = store
@@ -981,7 +882,7 @@ pub async fn multi_step_operations_are_all_or_nothing(ctx: &Ctx) {
         "sign_up_with_username with a taken username",
     );
     assert!(
-        store.get_user(&newcomer.id).await.expect("read").is_none(),
+        absent(store.get_user(&newcomer.id).await),
         "user rolled back"
     );
 
@@ -1004,10 +905,7 @@ pub async fn multi_step_operations_are_all_or_nothing(ctx: &Ctx) {
         )
         .await;
     expect_err(err, Kind::Conflict, "rotate_api_key to a duplicate hash");
-    assert!(
-        store.get_api_key(&key.id).await.expect("read").is_some(),
-        "old key kept"
-    );
+    assert!(present(store.get_api_key(&key.id).await), "old key kept");
     let err = store
         .rotate_api_key(&id("missing"), b::api_key(&user.id))
         .await;
@@ -1091,11 +989,7 @@ pub async fn multi_step_operations_are_all_or_nothing(ctx: &Ctx) {
         Kind::Conflict,
         "accept_org_invitation for an existing member",
     );
-    let still = store
-        .get_org_invitation(&invitation.id)
-        .await
-        .expect("read")
-        .expect("invitation");
+    let still = existing(store.get_org_invitation(&invitation.id).await);
     assert_eq!(
         still.status,
         InvitationStatus::Pending,
@@ -1122,7 +1016,7 @@ pub async fn multi_step_operations_are_all_or_nothing(ctx: &Ctx) {
         .await;
     expect_err(err, Kind::Conflict, "refresh_session into an existing id");
     assert!(
-        store.get_session(&old.id).await.expect("read").is_some(),
+        present(store.get_session(&old.id).await),
         "old session kept"
     );
 
@@ -1143,11 +1037,7 @@ pub async fn multi_step_operations_are_all_or_nothing(ctx: &Ctx) {
         "delete_organization_cascade of a missing organization",
     );
     assert!(
-        store
-            .get_sso_connection(&sso.id)
-            .await
-            .expect("read")
-            .is_some(),
+        present(store.get_sso_connection(&sso.id).await),
         "children deletes rolled back"
     );
 }

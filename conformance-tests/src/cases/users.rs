@@ -5,7 +5,8 @@ use serde_json::json;
 
 use super::builders as b;
 use super::support::{
-    assert_conflict, assert_not_found, assert_reference, assert_same, keys, keys_of,
+    absent, assert_conflict, assert_found, assert_not_found, assert_reference, assert_returns,
+    assert_same, existing, keys, keys_of, present,
 };
 use crate::Ctx;
 use crate::fixtures::{id, instant};
@@ -35,7 +36,7 @@ pub async fn user_lookups_find_the_stored_row(ctx: &Ctx) {
     let created = s.create_user(want.clone()).await.expect("create");
     assert_same(ctx, &created, &want);
 
-    let got = s.get_user(&want.id).await.expect("get").expect("by id");
+    let got = existing(s.get_user(&want.id).await);
     assert_same(ctx, &got, &want);
     for found in [
         s.find_user_by_email(&want.email).await,
@@ -50,34 +51,16 @@ pub async fn user_lookups_find_the_stored_row(ctx: &Ctx) {
         Some(other.id.clone())
     );
 
-    assert!(s.get_user("usr_missing").await.unwrap().is_none());
-    assert!(
-        s.find_user_by_email("missing@example.com")
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(absent(s.get_user("usr_missing").await));
+    assert!(absent(s.find_user_by_email("missing@example.com").await));
     // Exact, case-sensitive as stored (KavachOS lower-cases before calling).
-    assert!(
-        s.find_user_by_email(&want.email.to_uppercase())
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(s.find_user_by_username("ADA").await.unwrap().is_none());
-    assert!(s.find_user_by_username("nobody").await.unwrap().is_none());
-    assert!(
-        s.find_user_by_stripe_customer_id("cus_none")
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(
-        s.find_user_by_polar_customer_id("pol_none")
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(absent(
+        s.find_user_by_email(&want.email.to_uppercase()).await
+    ));
+    assert!(absent(s.find_user_by_username("ADA").await));
+    assert!(absent(s.find_user_by_username("nobody").await));
+    assert!(absent(s.find_user_by_stripe_customer_id("cus_none").await));
+    assert!(absent(s.find_user_by_polar_customer_id("pol_none").await));
 }
 
 /// `create_user` rejects a second user with the same id, email, username or
@@ -306,18 +289,12 @@ pub async fn user_update_applies_patch(ctx: &Ctx) {
         updated_at: instant(50),
         ..before.clone()
     };
-    assert_same(
+    assert_returns(ctx, s.update_user(&before.id, &patch).await, &want);
+    assert_found(ctx, s.get_user(&before.id).await, &want);
+    assert_found(ctx, s.get_user(&other.id).await, &other);
+    assert_returns(
         ctx,
-        &s.update_user(&before.id, &patch).await.expect("update"),
-        &want,
-    );
-    assert_same(ctx, &s.get_user(&before.id).await.unwrap().unwrap(), &want);
-    assert_same(ctx, &s.get_user(&other.id).await.unwrap().unwrap(), &other);
-    assert_same(
-        ctx,
-        &s.update_user(&before.id, &UserPatch::default())
-            .await
-            .expect("empty patch"),
+        s.update_user(&before.id, &UserPatch::default()).await,
         &want,
     );
 
@@ -336,7 +313,7 @@ pub async fn user_update_applies_patch(ctx: &Ctx) {
         ..UserPatch::default()
     };
     assert_conflict(s.update_user(&before.id, &steal).await);
-    assert_same(ctx, &s.get_user(&before.id).await.unwrap().unwrap(), &want);
+    assert_found(ctx, s.get_user(&before.id).await, &want);
 }
 
 /// `delete_user` removes the row only: `NotFound` when missing, `Reference`
@@ -345,13 +322,13 @@ pub async fn user_delete_removes_row_or_refuses(ctx: &Ctx) {
     let s = ctx.store();
     let lone = b::seed_user(s).await;
     s.delete_user(&lone.id).await.expect("delete");
-    assert!(s.get_user(&lone.id).await.unwrap().is_none());
+    assert!(absent(s.get_user(&lone.id).await));
     assert_not_found(s.delete_user(&lone.id).await);
 
     let (owner, agent) = b::seed_user_agent(s).await;
     assert_reference(s.delete_user(&owner.id).await);
-    assert!(s.get_user(&owner.id).await.unwrap().is_some());
-    assert!(s.get_agent(&agent.id).await.unwrap().is_some());
+    assert!(present(s.get_user(&owner.id).await));
+    assert!(present(s.get_agent(&agent.id).await));
 }
 
 /// `delete_user_cascade` removes the user with every row of theirs in
@@ -589,30 +566,22 @@ pub async fn user_delete_cascade_removes_everything_of_the_user(ctx: &Ctx) {
     );
 
     // The user's rows are gone …
-    assert!(s.get_user(&u.id).await.unwrap().is_none());
-    assert!(s.get_agent(&a.id).await.unwrap().is_none());
-    assert!(s.get_agent(&eph.agent_id).await.unwrap().is_none());
+    assert!(absent(s.get_user(&u.id).await));
+    assert!(absent(s.get_agent(&a.id).await));
+    assert!(absent(s.get_agent(&eph.agent_id).await));
     assert!(s.list_sessions_by_user(&u.id).await.unwrap().is_empty());
-    assert!(s.get_organization(&org1.id).await.unwrap().is_none());
-    assert!(s.get_org_member(&org2.id, &u.id).await.unwrap().is_none());
-    assert!(
-        s.find_username_account_by_username("ulogin")
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(absent(s.get_organization(&org1.id).await));
+    assert!(absent(s.get_org_member(&org2.id, &u.id).await));
+    assert!(absent(s.find_username_account_by_username("ulogin").await));
     // … and everyone else's are not.
-    assert!(s.get_user(&o.id).await.unwrap().is_some());
-    assert!(s.get_agent(&ob.id).await.unwrap().is_some());
-    assert!(s.get_audit_log(&other_audit.id).await.unwrap().is_some());
-    assert!(s.get_session(&other_session.id).await.unwrap().is_some());
-    assert!(
-        s.find_oauth_access_token(&other_token.access_token)
-            .await
-            .unwrap()
-            .is_some()
-    );
-    assert!(s.get_organization(&org2.id).await.unwrap().is_some());
+    assert!(present(s.get_user(&o.id).await));
+    assert!(present(s.get_agent(&ob.id).await));
+    assert!(present(s.get_audit_log(&other_audit.id).await));
+    assert!(present(s.get_session(&other_session.id).await));
+    assert!(present(
+        s.find_oauth_access_token(&other_token.access_token).await
+    ));
+    assert!(present(s.get_organization(&org2.id).await));
     assert_eq!(
         keys(&s.list_org_members(&org2.id).await.unwrap()),
         [o_member.id]
@@ -621,25 +590,13 @@ pub async fn user_delete_cascade_removes_everything_of_the_user(ctx: &Ctx) {
         keys(&s.list_org_invitations(&org2.id).await.unwrap()),
         [o_invite.id]
     );
-    assert!(
+    assert!(present(
         s.consume_passkey_challenge(&anon_challenge.challenge, b::now_valid())
             .await
-            .unwrap()
-            .is_some()
-    );
-    assert!(s.get_api_key(&other_key.id).await.unwrap().is_some());
-    assert!(
-        s.find_magic_link(&other_link.token)
-            .await
-            .unwrap()
-            .is_some()
-    );
-    assert!(
-        s.find_one_time_token(&other_ott.token_hash)
-            .await
-            .unwrap()
-            .is_some()
-    );
+    ));
+    assert!(present(s.get_api_key(&other_key.id).await));
+    assert!(present(s.find_magic_link(&other_link.token).await));
+    assert!(present(s.find_one_time_token(&other_ott.token_hash).await));
     assert_eq!(
         s.replay_stream_events(&StreamEventFilter::default())
             .await
@@ -647,12 +604,7 @@ pub async fn user_delete_cascade_removes_everything_of_the_user(ctx: &Ctx) {
             .len(),
         1
     );
-    assert!(
-        s.find_refresh_token(&other_rt.token_hash)
-            .await
-            .unwrap()
-            .is_some()
-    );
+    assert!(present(s.find_refresh_token(&other_rt.token_hash).await));
     assert_eq!(s.count_users(&UserFilter::default()).await.unwrap(), 1);
 
     assert_not_found(s.delete_user_cascade(&u.id).await);
@@ -687,22 +639,10 @@ pub async fn tenant_operations(ctx: &Ctx) {
         .await,
     );
 
-    assert_same(ctx, &s.get_tenant(&t1.id).await.unwrap().expect("get"), &t1);
-    assert_same(
-        ctx,
-        &s.find_tenant_by_slug(&t2.slug)
-            .await
-            .unwrap()
-            .expect("by slug"),
-        &t2,
-    );
-    assert!(s.get_tenant("ten_missing").await.unwrap().is_none());
-    assert!(
-        s.find_tenant_by_slug("no-such-slug")
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert_found(ctx, s.get_tenant(&t1.id).await, &t1);
+    assert_found(ctx, s.find_tenant_by_slug(&t2.slug).await, &t2);
+    assert!(absent(s.get_tenant("ten_missing").await));
+    assert!(absent(s.find_tenant_by_slug("no-such-slug").await));
 
     assert_eq!(
         keys(&s.list_tenants(None).await.unwrap()),
@@ -729,11 +669,7 @@ pub async fn tenant_operations(ctx: &Ctx) {
         updated_at: instant(30),
         ..t1.clone()
     };
-    assert_same(
-        ctx,
-        &s.update_tenant(&t1.id, &patch).await.expect("update"),
-        &want,
-    );
+    assert_returns(ctx, s.update_tenant(&t1.id, &patch).await, &want);
     assert_eq!(
         keys(&s.list_tenants(Some(TenantStatus::Active)).await.unwrap()),
         keys_of(&[&t3])
@@ -748,8 +684,8 @@ pub async fn tenant_operations(ctx: &Ctx) {
     .await
     .unwrap();
     assert_reference(s.delete_tenant(&t3.id).await);
-    assert!(s.get_tenant(&t3.id).await.unwrap().is_some());
+    assert!(present(s.get_tenant(&t3.id).await));
     s.delete_tenant(&t2.id).await.expect("delete");
-    assert!(s.get_tenant(&t2.id).await.unwrap().is_none());
+    assert!(absent(s.get_tenant(&t2.id).await));
     assert_not_found(s.delete_tenant(&t2.id).await);
 }
