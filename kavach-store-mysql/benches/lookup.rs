@@ -1,7 +1,7 @@
 //! MySqlStore against raw mysql_async in the same run, same server, same pool
 //! settings: agent by token hash (10,000 agents) at 1 and 16 tasks, one audit
 //! insert at 1 and 16 tasks, a 100-row audit batch. Prints a table of median
-//! operations per second over three rounds.
+//! (over five rounds) mean latencies and the throughput they imply.
 //!
 //! `cargo bench -p kavach-store-mysql --bench lookup` (server from
 //! `KAVACH_TEST_MYSQL_URL`, default `mysql://root@127.0.0.1:3306/test`; a
@@ -65,37 +65,61 @@ fn audit(agent: &str, n: u64) -> AuditLog {
     }
 }
 
-/// Runs `op(i)` `total` times spread over `tasks` tasks; returns ops/s.
-async fn measure<F, Fut>(tasks: usize, total: u64, op: F) -> f64
+/// Runs `total` iterations spread over `tasks` tasks; each iteration runs
+/// the store's operation and the raw one back to back (which goes first
+/// alternates), timing each, so both see the same machine load (other
+/// processes share these cores). Returns the mean latency of each (seconds).
+async fn interleaved<F, Fut, G, Gut>(tasks: usize, total: u64, ours: F, theirs: G) -> (f64, f64)
 where
     F: Fn(u64) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = ()> + Send,
+    G: Fn(u64) -> Gut + Send + Sync + 'static,
+    Gut: Future<Output = ()> + Send,
 {
-    let op = Arc::new(op);
+    let (ours, theirs) = (Arc::new(ours), Arc::new(theirs));
     let next = Arc::new(AtomicU64::new(0));
-    let start = Instant::now();
     let handles: Vec<_> = (0..tasks)
         .map(|_| {
-            let (op, next) = (op.clone(), next.clone());
+            let (ours, theirs, next) = (ours.clone(), theirs.clone(), next.clone());
             tokio::spawn(async move {
+                let (mut a, mut b) = (Duration::ZERO, Duration::ZERO);
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     if i >= total {
-                        break;
+                        break (a, b);
                     }
-                    op(i).await;
+                    if i % 2 == 0 {
+                        let t = Instant::now();
+                        ours(i).await;
+                        a += t.elapsed();
+                        let t = Instant::now();
+                        theirs(i).await;
+                        b += t.elapsed();
+                    } else {
+                        let t = Instant::now();
+                        theirs(i).await;
+                        b += t.elapsed();
+                        let t = Instant::now();
+                        ours(i).await;
+                        a += t.elapsed();
+                    }
                 }
             })
         })
         .collect();
+    let (mut a, mut b) = (Duration::ZERO, Duration::ZERO);
     for h in handles {
-        h.await.expect("task");
+        let (x, y) = h.await.expect("task");
+        a += x;
+        b += y;
     }
-    total as f64 / start.elapsed().as_secs_f64()
+    (
+        a.as_secs_f64() / total as f64,
+        b.as_secs_f64() / total as f64,
+    )
 }
 
-/// Median ops/s of the store's and the raw operation, measured in
-/// alternating rounds so both see the same machine load.
+/// Median (over rounds) mean latency of the store's and the raw operation.
 async fn compare<F, Fut, G, Gut>(tasks: usize, total: u64, ours: F, theirs: G) -> (f64, f64)
 where
     F: Fn(u64) -> Fut + Send + Sync + Clone + 'static,
@@ -104,18 +128,12 @@ where
     Gut: Future<Output = ()> + Send,
 {
     // Warm-up: connections, prepared statements.
-    measure(tasks, scaled(total) / 4, ours.clone()).await;
-    measure(tasks, scaled(total) / 4, theirs.clone()).await;
+    interleaved(tasks, scaled(total) / 4, ours.clone(), theirs.clone()).await;
     let (mut a, mut b) = (Vec::new(), Vec::new());
-    let total = scaled(total);
-    for round in 0..rounds() {
-        if round % 2 == 0 {
-            a.push(measure(tasks, total, ours.clone()).await);
-            b.push(measure(tasks, total, theirs.clone()).await);
-        } else {
-            b.push(measure(tasks, total, theirs.clone()).await);
-            a.push(measure(tasks, total, ours.clone()).await);
-        }
+    for _ in 0..rounds() {
+        let (x, y) = interleaved(tasks, scaled(total), ours.clone(), theirs.clone()).await;
+        a.push(x);
+        b.push(y);
     }
     a.sort_by(f64::total_cmp);
     b.sort_by(f64::total_cmp);
@@ -246,7 +264,7 @@ async fn main() {
             .collect()
     };
 
-    let mut table: Vec<(String, f64, f64)> = Vec::new();
+    let mut table: Vec<(String, usize, f64, f64)> = Vec::new();
     for tasks in [1usize, 16] {
         let total = if tasks == 1 { 4_000 } else { 16_000 };
         let s = store.clone();
@@ -271,6 +289,7 @@ async fn main() {
         let (ours, theirs) = compare(tasks, total, ours, theirs).await;
         table.push((
             format!("agent by token hash, {tasks} task(s)"),
+            tasks,
             ours,
             theirs,
         ));
@@ -297,7 +316,12 @@ async fn main() {
             }
         };
         let (ours, theirs) = compare(tasks, total, ours, theirs).await;
-        table.push((format!("one audit insert, {tasks} task(s)"), ours, theirs));
+        table.push((
+            format!("one audit insert, {tasks} task(s)"),
+            tasks,
+            ours,
+            theirs,
+        ));
     }
     {
         let (s, ids2) = (store.clone(), ids.clone());
@@ -325,7 +349,8 @@ async fn main() {
         };
         let (ours, theirs) = compare(1, 60, ours, theirs).await;
         table.push((
-            "100-row audit batch, 1 task (batches/s)".into(),
+            "100-row audit batch, 1 task (batches)".into(),
+            1,
             ours,
             theirs,
         ));
@@ -341,12 +366,17 @@ async fn main() {
             ""
         }
     );
-    println!("| operation | MySqlStore ops/s | raw mysql_async ops/s | store / raw |");
-    println!("|---|---:|---:|---:|");
-    for (name, ours, theirs) in &table {
+    println!("(store and raw calls interleaved; ops/s = tasks / mean latency)");
+    println!("| operation | store µs | raw µs | store ops/s | raw ops/s | store / raw |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    for (name, tasks, ours, theirs) in &table {
         println!(
-            "| {name} | {ours:.0} | {theirs:.0} | {:.2} |",
-            ours / theirs
+            "| {name} | {:.0} | {:.0} | {:.0} | {:.0} | {:.2} |",
+            ours * 1e6,
+            theirs * 1e6,
+            *tasks as f64 / ours,
+            *tasks as f64 / theirs,
+            theirs / ours
         );
     }
     drop(store);
