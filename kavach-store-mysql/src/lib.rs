@@ -456,15 +456,15 @@ impl RowStore for MySqlStore {
         let per = ops::rows_per_statement(table);
         if rows.len() <= per {
             // One statement is atomic on its own.
-            return on_conn!(self, |cx, ex| async {
+            return on_conn!(self, |cx, ex| async move {
                 ops::check_rows(cx, table, &rows)?;
-                ops::insert_chunk(cx, ex, table, &rows).await
+                ops::insert_chunk(cx, ex, table, rows).await
             });
         }
         in_transaction!(self, |cx, ex| async {
             ops::check_rows(cx, table, &rows)?;
             for chunk in rows.chunks(per) {
-                ops::insert_chunk(cx, &mut *ex, table, chunk).await?;
+                ops::insert_chunk(cx, &mut *ex, table, chunk.to_vec()).await?;
             }
             Ok(())
         })

@@ -159,7 +159,7 @@ pub(crate) async fn insert_chunk(
     cx: &Ctx<'_>,
     ex: &mut dyn Exec,
     table: &'static TableDef,
-    rows: &[Row],
+    rows: Vec<Row>,
 ) -> Result<()> {
     if rows.is_empty() {
         return Ok(());
@@ -167,9 +167,10 @@ pub(crate) async fn insert_chunk(
     let text = cx.sql.get(sql::key_insert(table, rows.len()), || {
         sql::insert(table, rows.len())
     });
+    // The rows are ours: their strings move into the parameters uncopied.
     let p: Vec<MyValue> = rows
-        .iter()
-        .flat_map(|r| r.iter().map(crate::row::encode))
+        .into_iter()
+        .flat_map(|r| r.into_iter().map(crate::row::encode_owned))
         .collect();
     ex.run(&text, p).await.map_err(|e| map(e, table.name))?;
     Ok(())

@@ -90,39 +90,18 @@ impl Meta {
     /// Rejects a value the column cannot hold (instead of letting the server
     /// truncate it or fail with a less precise error).
     pub(crate) fn check(&self, table: &'static str, column: &str, value: &Value) -> Result<()> {
-        match value {
-            Value::Text(s) => {
-                let Some(limit) = self.tables.get(table).and_then(|t| t.limits.get(column)) else {
-                    return Ok(());
-                };
-                let (fits, what) = match *limit {
-                    // Bytes ≥ characters, so most values pass without counting.
-                    Limit::Chars(n) => (
-                        s.len() as u64 <= n || s.chars().count() as u64 <= n,
-                        format!("{n} characters"),
-                    ),
-                    Limit::Bytes(n) => (s.len() as u64 <= n, format!("{n} bytes")),
-                };
-                if fits {
-                    Ok(())
-                } else {
-                    Err(StoreError::invalid_input(
-                        format!("{table}.{column}"),
-                        format!("longer than the column's {what}"),
-                    ))
-                }
-            }
-            Value::Timestamp(t) if !(1000..=9999).contains(&t.year()) => {
-                Err(StoreError::invalid_input(
-                    format!("{table}.{column}"),
-                    "instant outside the years 1000-9999 a DATETIME holds",
-                ))
-            }
-            _ => Ok(()),
-        }
+        let limit = match value {
+            Value::Text(_) => self
+                .tables
+                .get(table)
+                .and_then(|t| t.limits.get(column))
+                .copied(),
+            _ => None,
+        };
+        check_value(table, column, limit, value)
     }
 
-    /// Checks every value of a row.
+    /// Checks every value of a row (one table lookup per row).
     pub(crate) fn check_row(&self, table: &'static TableDef, row: &[Value]) -> Result<()> {
         if row.len() != table.columns.len() {
             return Err(StoreError::invalid_input(
@@ -134,11 +113,51 @@ impl Meta {
                 ),
             ));
         }
-        table
-            .columns
-            .iter()
-            .zip(row)
-            .try_for_each(|(c, v)| self.check(table.name, c.name, v))
+        let facts = self.tables.get(table.name);
+        for (c, v) in table.columns.iter().zip(row) {
+            let limit = match (v, facts) {
+                (Value::Text(_), Some(t)) => t.limits.get(c.name).copied(),
+                _ => None,
+            };
+            check_value(table.name, c.name, limit, v)?;
+        }
+        Ok(())
+    }
+}
+
+/// The check itself; messages are built only on failure (hot path).
+fn check_value(
+    table: &'static str,
+    column: &str,
+    limit: Option<Limit>,
+    value: &Value,
+) -> Result<()> {
+    match (value, limit) {
+        (Value::Text(s), Some(limit)) => {
+            let fits = match limit {
+                // Bytes ≥ characters, so most values pass without counting.
+                Limit::Chars(n) => s.len() as u64 <= n || s.chars().count() as u64 <= n,
+                Limit::Bytes(n) => s.len() as u64 <= n,
+            };
+            if fits {
+                return Ok(());
+            }
+            let what = match limit {
+                Limit::Chars(n) => format!("{n} characters"),
+                Limit::Bytes(n) => format!("{n} bytes"),
+            };
+            Err(StoreError::invalid_input(
+                format!("{table}.{column}"),
+                format!("longer than the column's {what}"),
+            ))
+        }
+        (Value::Timestamp(t), _) if !(1000..=9999).contains(&t.year()) => {
+            Err(StoreError::invalid_input(
+                format!("{table}.{column}"),
+                "instant outside the years 1000-9999 a DATETIME holds",
+            ))
+        }
+        _ => Ok(()),
     }
 }
 
@@ -161,6 +180,14 @@ pub(crate) fn encode(value: &Value) -> MyValue {
             t.timestamp_subsec_millis() * 1000,
         ),
         Value::Json(j) => MyValue::Bytes(j.to_string().into_bytes()),
+    }
+}
+
+/// [`encode`] of an owned value: text moves into the parameter.
+pub(crate) fn encode_owned(value: Value) -> MyValue {
+    match value {
+        Value::Text(s) => MyValue::Bytes(s.into_bytes()),
+        other => encode(&other),
     }
 }
 

@@ -332,9 +332,9 @@ impl RowStore for MySqlTransaction<'_> {
         }
         let per = ops::rows_per_statement(table);
         if rows.len() <= per {
-            return on_conn!(self, |cx, ex| async {
+            return on_conn!(self, |cx, ex| async move {
                 ops::check_rows(cx, table, &rows)?;
-                ops::insert_chunk(cx, ex, table, &rows).await
+                ops::insert_chunk(cx, ex, table, rows).await
             });
         }
         // Several statements: all or none through a savepoint.
