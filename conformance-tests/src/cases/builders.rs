@@ -336,6 +336,14 @@ pub fn token_family(user_id: &str) -> RefreshTokenFamily {
     }
 }
 
+/// Inserts [`token_family`] for `user_id`.
+pub async fn seed_token_family(store: &dyn KavachStore, user_id: &str) -> RefreshTokenFamily {
+    store
+        .create_refresh_token_family(token_family(user_id))
+        .await
+        .expect("create refresh-token family")
+}
+
 /// An unused refresh token of `family_id` expiring an hour later.
 pub fn refresh_token(family_id: &str) -> RefreshToken {
     RefreshToken {
@@ -368,6 +376,14 @@ pub fn oauth_client() -> OAuthClient {
         created_at: instant(0),
         updated_at: instant(0),
     }
+}
+
+/// Inserts [`oauth_client`].
+pub async fn seed_oauth_client(store: &dyn KavachStore) -> OAuthClient {
+    store
+        .create_oauth_client(oauth_client())
+        .await
+        .expect("create OAuth client")
 }
 
 /// An access token with a refresh token; access expires an hour later,

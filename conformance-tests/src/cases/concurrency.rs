@@ -10,59 +10,36 @@ use std::sync::Arc;
 use kavach_store_core::prelude::*;
 
 use super::builders as b;
-use super::support::{Kind, absent, count, existing, expect_err};
+use super::support::{
+    Kind, absent, all_ok, count, exactly_one, existing, expect_err, race, race_on,
+};
 use crate::Ctx;
 use crate::fixtures::{at, id};
 
-/// Runs `n` calls of `op` at once (a barrier releases every task together,
-/// on a multi-threaded runtime) and returns their results in task order.
-async fn race<T, F, Fut>(ctx: &Ctx, n: usize, op: F) -> Vec<T>
+const RACERS: usize = 32;
+
+/// [`RACERS`] concurrent consumers of the value `key`: every call succeeds
+/// and exactly one gets the value; returns what it got.
+async fn consumed_once<T, F, Fut>(ctx: &Ctx, key: &str, what: &str, consume: F) -> T
 where
-    F: Fn(Arc<dyn KavachStore>, usize) -> Fut,
-    Fut: Future<Output = T> + Send + 'static,
+    F: Fn(Arc<dyn KavachStore>, String) -> Fut,
+    Fut: Future<Output = Result<Option<T>>> + Send + 'static,
     T: Send + 'static,
 {
-    let barrier = Arc::new(tokio::sync::Barrier::new(n));
-    let handles: Vec<_> = (0..n)
-        .map(|i| {
-            let call = op(ctx.store.clone(), i);
-            let barrier = barrier.clone();
-            tokio::spawn(async move {
-                barrier.wait().await;
-                call.await
-            })
-        })
-        .collect();
-    let mut out = Vec::with_capacity(n);
-    for handle in handles {
-        out.push(handle.await.expect("racing task panicked"));
-    }
-    out
+    exactly_one(race_on(ctx, RACERS, key, consume).await, what)
 }
 
-/// Every result `Ok`, or a panic naming the operation and the error.
-fn all_ok<T>(results: Vec<Result<T, StoreError>>, what: &str) -> Vec<T> {
-    results
-        .into_iter()
-        .enumerate()
-        .map(|(i, r)| r.unwrap_or_else(|e| panic!("{what}: concurrent call {i} failed: {e:?}")))
-        .collect()
+/// Sorted, `counts` are exactly 1..=`n`: every concurrent call saw its own
+/// count and none was lost.
+fn assert_one_to(mut counts: Vec<i64>, n: i64, what: &str) {
+    counts.sort_unstable();
+    assert_eq!(counts, (1..=n).collect::<Vec<i64>>(), "{what}");
 }
 
-/// Exactly one `Some` among the results of concurrent consumers; returns it.
-fn exactly_one<T>(results: Vec<Result<Option<T>, StoreError>>, what: &str) -> T {
-    let n = results.len();
-    let mut winners: Vec<T> = all_ok(results, what).into_iter().flatten().collect();
-    assert_eq!(
-        winners.len(),
-        1,
-        "{what}: {} of {n} concurrent consumers won, expected exactly one",
-        winners.len()
-    );
-    winners.pop().expect("one winner")
+/// How many concurrent calls answered `true` (all must succeed).
+fn count_true(results: Vec<Result<bool>>, what: &str) -> usize {
+    all_ok(results, what).into_iter().filter(|d| *d).count()
 }
-
-const RACERS: usize = 32;
 
 /// 64 concurrent increments of one rate-limit bucket return exactly the
 /// counts 1..=64 and leave one row counting 64; increments of two buckets
@@ -71,19 +48,12 @@ pub async fn concurrent_rate_limit_increments_lose_nothing(ctx: &Ctx) {
     let store = ctx.store();
     let (_user, agent) = b::seed_user_agent(store).await;
     let window = at(0);
-    let id = agent.id.clone();
-    let results = race(ctx, 64, move |s, _| {
-        let id = id.clone();
-        async move { s.increment_rate_limit(&id, "tool:x", window).await }
+    let results = race_on(ctx, 64, &agent.id, |s, id| async move {
+        s.increment_rate_limit(&id, "tool:x", window).await
     })
     .await;
-    let mut counts = all_ok(results, "increment_rate_limit");
-    counts.sort_unstable();
-    assert_eq!(
-        counts,
-        (1..=64).collect::<Vec<i64>>(),
-        "each increment sees a distinct count"
-    );
+    let counts = all_ok(results, "increment_rate_limit");
+    assert_one_to(counts, 64, "each increment sees a distinct count");
     let bucket = existing(store.get_rate_limit(&agent.id, "tool:x", window).await);
     assert_eq!(bucket.count, 64, "no lost update");
     assert_eq!(bucket.id, rate_limit_bucket_id(&agent.id, "tool:x", window));
@@ -98,9 +68,8 @@ pub async fn concurrent_rate_limit_increments_lose_nothing(ctx: &Ctx) {
         "one bucket row"
     );
 
-    let id = agent.id.clone();
-    let results = race(ctx, 64, move |s, i| {
-        let id = id.clone();
+    let results = race(ctx, 64, |s, i| {
+        let id = agent.id.clone();
         async move {
             let resource = if i % 2 == 0 { "tool:a" } else { "tool:b" };
             s.increment_rate_limit(&id, resource, window)
@@ -111,21 +80,16 @@ pub async fn concurrent_rate_limit_increments_lose_nothing(ctx: &Ctx) {
     .await;
     let results = all_ok(results, "increment_rate_limit on two buckets");
     for resource in ["tool:a", "tool:b"] {
-        let mut counts: Vec<i64> = results
+        let counts = results
             .iter()
             .filter(|(r, _)| *r == resource)
-            .map(|(_, n)| *n)
-            .collect();
-        counts.sort_unstable();
-        assert_eq!(counts, (1..=32).collect::<Vec<i64>>(), "bucket {resource}");
+            .map(|(_, n)| *n);
+        assert_one_to(counts.collect(), 32, &format!("bucket {resource}"));
     }
-    assert_eq!(
-        store
-            .sum_rate_limit_since(&agent.id, "tool:a", window)
-            .await
-            .expect("sum"),
-        32
-    );
+    let sum = store
+        .sum_rate_limit_since(&agent.id, "tool:a", window)
+        .await;
+    assert_eq!(sum.expect("sum"), 32);
 }
 
 /// Concurrent inserts of rows sharing a unique value: exactly one succeeds,
@@ -134,51 +98,44 @@ pub async fn concurrent_duplicate_inserts_conflict_for_all_but_one(ctx: &Ctx) {
     let store = ctx.store();
     let owner = b::seed_user(store).await;
     let hash = id("samehash");
-    let (o, h) = (owner.id.clone(), hash.clone());
-    let results = race(ctx, RACERS, move |s, _| {
+    let results = race(ctx, RACERS, |s, _| {
         let agent = Agent {
-            token_hash: h.clone(),
-            ..b::agent(&o)
+            token_hash: hash.clone(),
+            ..b::agent(&owner.id)
         };
         async move { s.create_agent(agent).await }
     })
     .await;
-    let (won, lost): (Vec<_>, Vec<_>) = results.into_iter().partition(Result::is_ok);
-    assert_eq!(won.len(), 1, "one agent with the token hash is created");
-    for err in lost {
-        expect_err(
-            err,
-            Kind::Conflict,
-            "concurrent agent with the same token hash",
-        );
-    }
+    assert_one_created(results, "concurrent agent with the same token hash");
     assert_eq!(
         count(store, Agent::table_def(), Cond::eq("token_hash", hash)).await,
         1
     );
 
     let email = format!("{}@example.com", id("same"));
-    let e = email.clone();
-    let results = race(ctx, RACERS, move |s, _| {
+    let results = race(ctx, RACERS, |s, _| {
         let user = User {
-            email: e.clone(),
+            email: email.clone(),
             ..b::user()
         };
         async move { s.create_user(user).await }
     })
     .await;
-    assert_eq!(
-        results.iter().filter(|r| r.is_ok()).count(),
-        1,
-        "one user with the email is created"
-    );
-    for err in results.into_iter().filter(Result::is_err) {
-        expect_err(err, Kind::Conflict, "concurrent user with the same email");
-    }
+    assert_one_created(results, "concurrent user with the same email");
     assert_eq!(
         count(store, User::table_def(), Cond::eq("email", email)).await,
         1
     );
+}
+
+/// Exactly one of the concurrent inserts succeeded; every other got
+/// `Conflict`.
+fn assert_one_created<T: std::fmt::Debug>(results: Vec<Result<T>>, what: &str) {
+    let (won, lost): (Vec<_>, Vec<_>) = results.into_iter().partition(Result::is_ok);
+    assert_eq!(won.len(), 1, "{what}: exactly one is created");
+    for err in lost {
+        expect_err(err, Kind::Conflict, what);
+    }
 }
 
 /// 32 concurrent consumers of one one-time token: exactly one gets it.
@@ -188,16 +145,16 @@ pub async fn concurrent_one_time_token_consumed_once(ctx: &Ctx) {
         .create_one_time_token(b::one_time_token("someone", TokenPurpose::PasswordReset))
         .await
         .expect("token");
-    let hash = token.token_hash.clone();
-    let results = race(ctx, RACERS, move |s, _| {
-        let hash = hash.clone();
-        async move {
+    let won = consumed_once(
+        ctx,
+        &token.token_hash,
+        "consume_one_time_token",
+        |s, hash| async move {
             s.consume_one_time_token(&hash, Some(TokenPurpose::PasswordReset), b::now_valid())
                 .await
-        }
-    })
+        },
+    )
     .await;
-    let won = exactly_one(results, "consume_one_time_token");
     assert_eq!(won.id, token.id);
     assert!(existing(store.find_one_time_token(&token.token_hash).await).used);
 }
@@ -210,16 +167,14 @@ pub async fn concurrent_jwt_refresh_token_consumed_once(ctx: &Ctx) {
         .create_jwt_refresh_token(b::jwt_refresh_token(&user.id))
         .await
         .expect("token");
-    let hash = token.token_hash.clone();
-    let results = race(ctx, RACERS, move |s, _| {
-        let hash = hash.clone();
-        async move { s.consume_jwt_refresh_token(&hash, b::now_valid()).await }
-    })
+    let won = consumed_once(
+        ctx,
+        &token.token_hash,
+        "consume_jwt_refresh_token",
+        |s, hash| async move { s.consume_jwt_refresh_token(&hash, b::now_valid()).await },
+    )
     .await;
-    assert_eq!(
-        exactly_one(results, "consume_jwt_refresh_token").id,
-        token.id
-    );
+    assert_eq!(won.id, token.id);
     assert!(existing(store.find_jwt_refresh_token(&token.token_hash).await).used);
 }
 
@@ -230,18 +185,13 @@ pub async fn concurrent_jwt_refresh_token_consumed_once(ctx: &Ctx) {
 pub async fn concurrent_rotating_refresh_token_consumed_once(ctx: &Ctx) {
     let store = ctx.store();
     let user = b::seed_user(store).await;
-    let family = store
-        .create_refresh_token_family(b::token_family(&user.id))
-        .await
-        .expect("family");
+    let family = b::seed_token_family(store, &user.id).await;
     let token = store
         .create_refresh_token(b::refresh_token(&family.id))
         .await
         .expect("token");
-    let hash = token.token_hash.clone();
-    let results = race(ctx, RACERS, move |s, _| {
-        let hash = hash.clone();
-        async move { s.consume_refresh_token(&hash, b::now_valid()).await }
+    let results = race_on(ctx, RACERS, &token.token_hash, |s, hash| async move {
+        s.consume_refresh_token(&hash, b::now_valid()).await
     })
     .await;
     let outcomes = all_ok(results, "consume_refresh_token");
@@ -265,14 +215,11 @@ pub async fn concurrent_rotating_refresh_token_consumed_once(ctx: &Ctx) {
         );
         assert!(t.used, "the consumed token is returned as used");
     }
-    let reused = outcomes
-        .iter()
-        .filter(|o| **o == RefreshTokenOutcome::Reused)
-        .count();
-    let revoked = outcomes
-        .iter()
-        .filter(|o| **o == RefreshTokenOutcome::Revoked)
-        .count();
+    let seen = |outcome: RefreshTokenOutcome| outcomes.iter().filter(|o| **o == outcome).count();
+    let (reused, revoked) = (
+        seen(RefreshTokenOutcome::Reused),
+        seen(RefreshTokenOutcome::Revoked),
+    );
     assert!(
         reused >= 1,
         "the first loser detects the reuse: {outcomes:?}"
@@ -296,13 +243,14 @@ pub async fn concurrent_magic_link_consumed_once(ctx: &Ctx) {
         .create_magic_link(b::magic_link("ada@example.com"))
         .await
         .expect("link");
-    let token = link.token.clone();
-    let results = race(ctx, RACERS, move |s, _| {
-        let token = token.clone();
-        async move { s.consume_magic_link(&token, b::now_valid()).await }
-    })
+    let won = consumed_once(
+        ctx,
+        &link.token,
+        "consume_magic_link",
+        |s, token| async move { s.consume_magic_link(&token, b::now_valid()).await },
+    )
     .await;
-    assert_eq!(exactly_one(results, "consume_magic_link").id, link.id);
+    assert_eq!(won.id, link.id);
     assert!(existing(store.find_magic_link(&link.token).await).used);
 }
 
@@ -313,13 +261,14 @@ pub async fn concurrent_oidc_auth_code_consumed_once(ctx: &Ctx) {
         .create_oidc_auth_code(b::oidc_code("rp", "user"))
         .await
         .expect("code");
-    let hash = code.code_hash.clone();
-    let results = race(ctx, RACERS, move |s, _| {
-        let hash = hash.clone();
-        async move { s.consume_oidc_auth_code(&hash, b::now_valid()).await }
-    })
+    let won = consumed_once(
+        ctx,
+        &code.code_hash,
+        "consume_oidc_auth_code",
+        |s, hash| async move { s.consume_oidc_auth_code(&hash, b::now_valid()).await },
+    )
     .await;
-    assert_eq!(exactly_one(results, "consume_oidc_auth_code").id, code.id);
+    assert_eq!(won.id, code.id);
     assert!(existing(store.find_oidc_auth_code(&code.code_hash).await).used);
 }
 
@@ -330,16 +279,14 @@ pub async fn concurrent_oidc_refresh_token_consumed_once(ctx: &Ctx) {
         .create_oidc_refresh_token(b::oidc_refresh_token("rp", "user"))
         .await
         .expect("token");
-    let hash = token.token_hash.clone();
-    let results = race(ctx, RACERS, move |s, _| {
-        let hash = hash.clone();
-        async move { s.consume_oidc_refresh_token(&hash, b::now_valid()).await }
-    })
+    let won = consumed_once(
+        ctx,
+        &token.token_hash,
+        "consume_oidc_refresh_token",
+        |s, hash| async move { s.consume_oidc_refresh_token(&hash, b::now_valid()).await },
+    )
     .await;
-    assert_eq!(
-        exactly_one(results, "consume_oidc_refresh_token").id,
-        token.id
-    );
+    assert_eq!(won.id, token.id);
     assert!(existing(store.find_oidc_refresh_token(&token.token_hash).await).revoked);
 }
 
@@ -348,27 +295,22 @@ pub async fn concurrent_oidc_refresh_token_consumed_once(ctx: &Ctx) {
 pub async fn concurrent_oauth_authorization_code_consumed_once(ctx: &Ctx) {
     let store = ctx.store();
     let user = b::seed_user(store).await;
-    let client = store
-        .create_oauth_client(b::oauth_client())
-        .await
-        .expect("client");
+    let client = b::seed_oauth_client(store).await;
     let code = store
         .create_oauth_authorization_code(b::oauth_code(&client.client_id, &user.id))
         .await
         .expect("code");
-    let value = code.code.clone();
-    let results = race(ctx, RACERS, move |s, _| {
-        let value = value.clone();
-        async move {
-            s.consume_oauth_authorization_code(&value, b::now_valid())
+    let won = consumed_once(
+        ctx,
+        &code.code,
+        "consume_oauth_authorization_code",
+        |s, code| async move {
+            s.consume_oauth_authorization_code(&code, b::now_valid())
                 .await
-        }
-    })
+        },
+    )
     .await;
-    assert_eq!(
-        exactly_one(results, "consume_oauth_authorization_code").id,
-        code.id
-    );
+    assert_eq!(won.id, code.id);
     assert!(absent(
         store.find_oauth_authorization_code(&code.code).await
     ));
@@ -379,25 +321,20 @@ pub async fn concurrent_oauth_authorization_code_consumed_once(ctx: &Ctx) {
 pub async fn concurrent_oauth_refresh_token_consumed_once(ctx: &Ctx) {
     let store = ctx.store();
     let user = b::seed_user(store).await;
-    let client = store
-        .create_oauth_client(b::oauth_client())
-        .await
-        .expect("client");
+    let client = b::seed_oauth_client(store).await;
     let token = store
         .create_oauth_access_token(b::oauth_access_token(&client.client_id, &user.id))
         .await
         .expect("token");
     let refresh = token.refresh_token.clone().expect("has a refresh token");
-    let r = refresh.clone();
-    let results = race(ctx, RACERS, move |s, _| {
-        let r = r.clone();
-        async move { s.consume_oauth_refresh_token(&r, b::now_valid()).await }
-    })
+    let won = consumed_once(
+        ctx,
+        &refresh,
+        "consume_oauth_refresh_token",
+        |s, r| async move { s.consume_oauth_refresh_token(&r, b::now_valid()).await },
+    )
     .await;
-    assert_eq!(
-        exactly_one(results, "consume_oauth_refresh_token").id,
-        token.id
-    );
+    assert_eq!(won.id, token.id);
     assert!(absent(store.find_oauth_refresh_token(&refresh).await));
 }
 
@@ -408,20 +345,15 @@ pub async fn concurrent_oauth_state_consumed_once(ctx: &Ctx) {
         .create_oauth_state(b::oauth_state())
         .await
         .expect("state");
-    let value = state.state.clone();
-    let results = race(ctx, RACERS, move |s, _| {
-        let value = value.clone();
-        async move { s.consume_oauth_state(&value, b::now_valid()).await }
-    })
+    let won = consumed_once(
+        ctx,
+        &state.state,
+        "consume_oauth_state",
+        |s, value| async move { s.consume_oauth_state(&value, b::now_valid()).await },
+    )
     .await;
-    assert_eq!(
-        exactly_one(results, "consume_oauth_state").state,
-        state.state
-    );
-    assert_eq!(
-        count(ctx.store(), OAuthState::table_def(), Cond::All).await,
-        0
-    );
+    assert_eq!(won.state, state.state);
+    assert_eq!(count(store, OAuthState::table_def(), Cond::All).await, 0);
 }
 
 /// 32 concurrent verifications of one passkey challenge: exactly one.
@@ -431,16 +363,14 @@ pub async fn concurrent_passkey_challenge_consumed_once(ctx: &Ctx) {
         .create_passkey_challenge(b::passkey_challenge(None))
         .await
         .expect("challenge");
-    let value = challenge.challenge.clone();
-    let results = race(ctx, RACERS, move |s, _| {
-        let value = value.clone();
-        async move { s.consume_passkey_challenge(&value, b::now_valid()).await }
-    })
+    let won = consumed_once(
+        ctx,
+        &challenge.challenge,
+        "consume_passkey_challenge",
+        |s, value| async move { s.consume_passkey_challenge(&value, b::now_valid()).await },
+    )
     .await;
-    assert_eq!(
-        exactly_one(results, "consume_passkey_challenge").id,
-        challenge.id
-    );
+    assert_eq!(won.id, challenge.id);
     assert_eq!(
         count(store, PasskeyChallenge::table_def(), Cond::All).await,
         0
@@ -457,20 +387,15 @@ pub async fn concurrent_passkey_counter_advances_once(ctx: &Ctx) {
         .create_passkey_credential(b::passkey_credential(&user.id))
         .await
         .expect("credential");
-    let id = cred.credential_id.clone();
-    let results = race(ctx, RACERS, move |s, _| {
-        let id = id.clone();
-        async move { s.advance_passkey_counter(&id, 5, at(1)).await }
+    let what = "advance_passkey_counter with one counter";
+    let won = consumed_once(ctx, &cred.credential_id, what, |s, id| async move {
+        s.advance_passkey_counter(&id, 5, at(1)).await
     })
     .await;
-    assert_eq!(
-        exactly_one(results, "advance_passkey_counter with one counter").counter,
-        5
-    );
+    assert_eq!(won.counter, 5);
 
-    let id = cred.credential_id.clone();
-    let results = race(ctx, RACERS, move |s, i| {
-        let id = id.clone();
+    let results = race(ctx, RACERS, |s, i| {
+        let id = cred.credential_id.clone();
         async move {
             s.advance_passkey_counter(&id, 6 + i as i64, at(2))
                 .await
@@ -484,11 +409,8 @@ pub async fn concurrent_passkey_counter_advances_once(ctx: &Ctx) {
         results.iter().any(|(i, r)| *i == RACERS - 1 && r.is_some()),
         "the highest counter always advances"
     );
-    let stored = existing(
-        store
-            .find_passkey_credential_by_credential_id(&cred.credential_id)
-            .await,
-    );
+    let by_id = store.find_passkey_credential_by_credential_id(&cred.credential_id);
+    let stored = existing(by_id.await);
     assert_eq!(stored.counter, highest, "the counter never moves backwards");
 }
 
@@ -501,13 +423,11 @@ pub async fn concurrent_session_refresh_wins_once(ctx: &Ctx) {
         .create_session(b::session(&user.id))
         .await
         .expect("session");
-    let (old_id, user_id) = (old.id.clone(), user.id.clone());
-    let results = race(ctx, RACERS, move |s, _| {
-        let (old_id, fresh) = (old_id.clone(), b::session(&user_id));
+    let winner = consumed_once(ctx, &old.id, "refresh_session", |s, old_id| {
+        let fresh = b::session(&user.id);
         async move { s.refresh_session(&old_id, fresh).await }
     })
     .await;
-    let winner = exactly_one(results, "refresh_session");
     let sessions = store
         .list_sessions_by_user(&user.id)
         .await
@@ -528,23 +448,15 @@ pub async fn concurrent_otp_attempts_are_bounded(ctx: &Ctx) {
         .replace_email_otp(b::email_otp("ada@example.com"))
         .await
         .expect("otp");
-    let id = otp.id.clone();
-    let results = race(ctx, RACERS, move |s, _| {
-        let id = id.clone();
-        async move { s.record_email_otp_attempt(&id, 5).await }
+    let results = race_on(ctx, RACERS, &otp.id, |s, id| async move {
+        s.record_email_otp_attempt(&id, 5).await
     })
     .await;
-    let mut attempts: Vec<i64> = all_ok(results, "record_email_otp_attempt")
+    let counted = all_ok(results, "record_email_otp_attempt")
         .into_iter()
-        .flatten()
-        .map(|o| o.attempts)
-        .collect();
-    attempts.sort_unstable();
-    assert_eq!(
-        attempts,
-        vec![1, 2, 3, 4, 5],
-        "exactly max_attempts guesses are counted"
-    );
+        .flatten();
+    let attempts = counted.map(|o| o.attempts).collect();
+    assert_one_to(attempts, 5, "exactly max_attempts guesses are counted");
     let stored = existing(
         store
             .find_email_otp("ada@example.com", b::now_valid())
@@ -556,42 +468,30 @@ pub async fn concurrent_otp_attempts_are_bounded(ctx: &Ctx) {
         .replace_phone_verification(b::phone_verification("+15550100"))
         .await
         .expect("phone");
-    let id = phone.id.clone();
-    let results = race(ctx, RACERS, move |s, _| {
-        let id = id.clone();
-        async move { s.record_phone_verification_attempt(&id, 5).await }
+    let results = race_on(ctx, RACERS, &phone.id, |s, id| async move {
+        s.record_phone_verification_attempt(&id, 5).await
     })
     .await;
     let counted = all_ok(results, "record_phone_verification_attempt")
         .into_iter()
-        .flatten()
-        .count();
-    assert_eq!(counted, 5, "exactly max_attempts phone guesses are counted");
-
-    let id = otp.id.clone();
-    let results = race(ctx, RACERS, move |s, _| {
-        let id = id.clone();
-        async move { s.delete_email_otp(&id).await }
-    })
-    .await;
-    let deleted = all_ok(results, "delete_email_otp")
-        .into_iter()
-        .filter(|d| *d)
-        .count();
-    assert_eq!(deleted, 1, "one verification wins the delete");
-    let id = phone.id.clone();
-    let results = race(ctx, RACERS, move |s, _| {
-        let id = id.clone();
-        async move { s.delete_phone_verification(&id).await }
-    })
-    .await;
+        .flatten();
     assert_eq!(
-        all_ok(results, "delete_phone_verification")
-            .into_iter()
-            .filter(|d| *d)
-            .count(),
-        1
+        counted.count(),
+        5,
+        "exactly max_attempts phone guesses are counted"
     );
+
+    let results = race_on(ctx, RACERS, &otp.id, |s, id| async move {
+        s.delete_email_otp(&id).await
+    })
+    .await;
+    let deleted = count_true(results, "delete_email_otp");
+    assert_eq!(deleted, 1, "one verification wins the delete");
+    let results = race_on(ctx, RACERS, &phone.id, |s, id| async move {
+        s.delete_phone_verification(&id).await
+    })
+    .await;
+    assert_eq!(count_true(results, "delete_phone_verification"), 1);
 }
 
 /// 16 approvers and 16 deniers racing on one request: exactly one decision
@@ -603,9 +503,8 @@ pub async fn concurrent_approve_and_deny_have_one_winner(ctx: &Ctx) {
         .create_approval_request(b::approval(&agent.id, &user.id))
         .await
         .expect("request");
-    let id = request.id.clone();
-    let results = race(ctx, RACERS, move |s, i| {
-        let id = id.clone();
+    let results = race(ctx, RACERS, |s, i| {
+        let id = request.id.clone();
         async move {
             let decision = if i % 2 == 0 {
                 ApprovalDecision::Approve
@@ -647,10 +546,11 @@ pub async fn concurrent_invitation_acceptance_has_one_winner(ctx: &Ctx) {
         .create_org_invitation(b::org_invitation(&org.id, &owner.id, "team@example.com"))
         .await
         .expect("invite");
-    let (id, org_id) = (invitation.id.clone(), org.id.clone());
-    let user_ids: Vec<String> = users.iter().map(|u| u.id.clone()).collect();
-    let results = race(ctx, user_ids.len(), move |s, i| {
-        let (id, member) = (id.clone(), b::org_member(&org_id, &user_ids[i], "member"));
+    let results = race(ctx, users.len(), |s, i| {
+        let (id, member) = (
+            invitation.id.clone(),
+            b::org_member(&org.id, &users[i].id, "member"),
+        );
         async move { s.accept_org_invitation(&id, member, b::now_valid()).await }
     })
     .await;
@@ -676,26 +576,19 @@ pub async fn concurrent_ephemeral_actions_respect_the_limit(ctx: &Ctx) {
     let store = ctx.store();
     let user = b::seed_user(store).await;
     let session = b::seed_ephemeral(store, &user.id, Some(10)).await;
-    let hash = session.token_hash.clone();
-    let results = race(ctx, RACERS, move |s, _| {
-        let hash = hash.clone();
-        async move { s.consume_ephemeral_action(&hash, b::now_valid()).await }
+    let results = race_on(ctx, RACERS, &session.token_hash, |s, hash| async move {
+        s.consume_ephemeral_action(&hash, b::now_valid()).await
     })
     .await;
     let outcomes = all_ok(results, "consume_ephemeral_action");
-    let mut used: Vec<i64> = outcomes
+    let used = outcomes
         .iter()
         .filter_map(|o| match o {
             EphemeralActionOutcome::Consumed(s) => Some(s.actions_used),
             _ => None,
         })
         .collect();
-    used.sort_unstable();
-    assert_eq!(
-        used,
-        (1..=10).collect::<Vec<i64>>(),
-        "exactly max_actions actions are counted"
-    );
+    assert_one_to(used, 10, "exactly max_actions actions are counted");
     for outcome in &outcomes {
         assert!(
             matches!(
@@ -729,25 +622,18 @@ pub async fn concurrent_ephemeral_actions_respect_the_limit(ctx: &Ctx) {
     );
 
     let unlimited = b::seed_ephemeral(store, &user.id, None).await;
-    let hash = unlimited.token_hash.clone();
-    let results = race(ctx, RACERS, move |s, _| {
-        let hash = hash.clone();
-        async move { s.consume_ephemeral_action(&hash, b::now_valid()).await }
+    let results = race_on(ctx, RACERS, &unlimited.token_hash, |s, hash| async move {
+        s.consume_ephemeral_action(&hash, b::now_valid()).await
     })
     .await;
-    let mut used: Vec<i64> = all_ok(results, "consume_ephemeral_action unlimited")
+    let used = all_ok(results, "consume_ephemeral_action unlimited")
         .into_iter()
         .map(|o| match o {
             EphemeralActionOutcome::Consumed(s) => s.actions_used,
             other => panic!("an unlimited session never refuses: {other:?}"),
         })
         .collect();
-    used.sort_unstable();
-    assert_eq!(
-        used,
-        (1..=RACERS as i64).collect::<Vec<i64>>(),
-        "no lost action"
-    );
+    assert_one_to(used, RACERS as i64, "no lost action");
     let stored = existing(store.get_ephemeral_session(&unlimited.id).await);
     assert_eq!(
         (stored.actions_used, stored.status),
@@ -755,24 +641,25 @@ pub async fn concurrent_ephemeral_actions_respect_the_limit(ctx: &Ctx) {
     );
 }
 
+/// The trust levels, the `i`-th racer writing `LEVELS[i % 5]`.
+const LEVELS: [TrustLevel; 5] = [
+    TrustLevel::Untrusted,
+    TrustLevel::Limited,
+    TrustLevel::Standard,
+    TrustLevel::Trusted,
+    TrustLevel::Elevated,
+];
+
 /// 32 concurrent upserts of one agent's trust score never fail on the key,
 /// and the stored row is exactly one writer's (columns never mixed).
 pub async fn concurrent_trust_score_upserts_never_fail(ctx: &Ctx) {
     let store = ctx.store();
     let (_user, agent) = b::seed_user_agent(store).await;
-    let levels = [
-        TrustLevel::Untrusted,
-        TrustLevel::Limited,
-        TrustLevel::Standard,
-        TrustLevel::Trusted,
-        TrustLevel::Elevated,
-    ];
-    let id = agent.id.clone();
-    let results = race(ctx, RACERS, move |s, i| {
+    let results = race(ctx, RACERS, |s, i| {
         let score = TrustScore {
             factors: serde_json::json!({ "writer": i }),
             computed_at: at(i as i64),
-            ..b::trust_score(&id, i as i64, levels[i % 5].clone())
+            ..b::trust_score(&agent.id, i as i64, LEVELS[i % 5].clone())
         };
         async move { s.upsert_trust_score(score).await }
     })
@@ -789,16 +676,7 @@ pub async fn concurrent_trust_score_upserts_never_fail(ctx: &Ctx) {
         serde_json::json!({ "writer": writer }),
         "factors from the same writer as the score"
     );
-    assert_eq!(
-        stored.level,
-        [
-            TrustLevel::Untrusted,
-            TrustLevel::Limited,
-            TrustLevel::Standard,
-            TrustLevel::Trusted,
-            TrustLevel::Elevated
-        ][writer % 5]
-    );
+    assert_eq!(stored.level, LEVELS[writer % 5]);
     assert_eq!(
         stored.computed_at,
         at(writer as i64),

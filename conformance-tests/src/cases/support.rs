@@ -1,6 +1,10 @@
 //! Assertions and runners shared by every case (the values they work on
 //! come from [`super::builders`] and [`crate::fixtures`]): error kinds,
-//! stored-versus-written comparisons at the backend's precision, row counts.
+//! stored-versus-written comparisons at the backend's precision, lookups,
+//! row counts, and concurrent races.
+
+use std::future::Future;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use kavach_store_core::prelude::*;
@@ -208,4 +212,65 @@ pub async fn count(store: &dyn KavachStore, table: &'static TableDef, filter: Co
 /// Number of rows in `table`.
 pub async fn count_all(store: &dyn KavachStore, table: &'static TableDef) -> u64 {
     count(store, table, Cond::All).await
+}
+
+// ---------------------------------------------------------------- races
+
+/// Runs `n` calls of `op` at once (a barrier releases every task together,
+/// on a multi-threaded runtime) and returns their results in task order.
+pub async fn race<T, F, Fut>(ctx: &Ctx, n: usize, op: F) -> Vec<T>
+where
+    F: Fn(Arc<dyn KavachStore>, usize) -> Fut,
+    Fut: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let barrier = Arc::new(tokio::sync::Barrier::new(n));
+    let handles: Vec<_> = (0..n)
+        .map(|i| {
+            let call = op(ctx.store.clone(), i);
+            let barrier = barrier.clone();
+            tokio::spawn(async move {
+                barrier.wait().await;
+                call.await
+            })
+        })
+        .collect();
+    let mut out = Vec::with_capacity(n);
+    for handle in handles {
+        out.push(handle.await.expect("racing task panicked"));
+    }
+    out
+}
+
+/// [`race`] of `n` calls of `op` on the same `key` (each task gets its own
+/// copy of it).
+pub async fn race_on<T, F, Fut>(ctx: &Ctx, n: usize, key: &str, op: F) -> Vec<T>
+where
+    F: Fn(Arc<dyn KavachStore>, String) -> Fut,
+    Fut: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    race(ctx, n, |store, _| op(store, key.to_string())).await
+}
+
+/// Every result `Ok`, or a panic naming the operation and the error.
+pub fn all_ok<T>(results: Vec<Result<T, StoreError>>, what: &str) -> Vec<T> {
+    results
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| r.unwrap_or_else(|e| panic!("{what}: concurrent call {i} failed: {e:?}")))
+        .collect()
+}
+
+/// Exactly one `Some` among the results of concurrent consumers; returns it.
+pub fn exactly_one<T>(results: Vec<Result<Option<T>, StoreError>>, what: &str) -> T {
+    let n = results.len();
+    let mut winners: Vec<T> = all_ok(results, what).into_iter().flatten().collect();
+    assert_eq!(
+        winners.len(),
+        1,
+        "{what}: {} of {n} concurrent consumers won, expected exactly one",
+        winners.len()
+    );
+    winners.pop().expect("one winner")
 }
