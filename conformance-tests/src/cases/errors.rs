@@ -393,10 +393,7 @@ pub async fn referenced_parent_cannot_be_deleted_or_rekeyed(ctx: &Ctx) {
     );
     assert!(present(store.get_user(&user.id).await));
     assert!(present(store.get_agent(&agent.id).await));
-    let client = store
-        .create_oauth_client(b::oauth_client())
-        .await
-        .expect("client");
+    let client = b::seed_oauth_client(store).await;
     store
         .create_oauth_access_token(b::oauth_access_token(&client.client_id, &user.id))
         .await
@@ -478,10 +475,7 @@ pub async fn cascading_keys_delete_children(ctx: &Ctx) {
 
     // Two levels: user → refresh-token family → refresh token.
     let user = b::seed_user(store).await;
-    let family = store
-        .create_refresh_token_family(b::token_family(&user.id))
-        .await
-        .expect("family");
+    let family = b::seed_token_family(store, &user.id).await;
     let token = store
         .create_refresh_token(b::refresh_token(&family.id))
         .await
@@ -1048,10 +1042,7 @@ async fn seed_footprint(
         .create_jwt_refresh_token(b::jwt_refresh_token(&user.id))
         .await
         .expect("jwt refresh");
-    let family = store
-        .create_refresh_token_family(b::token_family(&user.id))
-        .await
-        .expect("family");
+    let family = b::seed_token_family(store, &user.id).await;
     store
         .create_refresh_token(b::refresh_token(&family.id))
         .await
@@ -1065,10 +1056,7 @@ async fn seed_footprint(
 /// leave no row naming the deleted user, and touch nothing else.
 pub async fn cascade_reports_equal_rows_removed(ctx: &Ctx) {
     let store = ctx.store();
-    let client = store
-        .create_oauth_client(b::oauth_client())
-        .await
-        .expect("client");
+    let client = b::seed_oauth_client(store).await;
     let base = b::seed_user(store).await;
     let base_agent = b::seed_agent(store, &base.id).await;
     let base_org = b::seed_org(store, &base.id).await;

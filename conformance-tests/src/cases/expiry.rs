@@ -302,10 +302,7 @@ pub async fn every_purge_deletes_exactly_the_expired_rows(ctx: &Ctx) {
 pub async fn oauth_access_token_purge_needs_both_expiries_past(ctx: &Ctx) {
     let store = ctx.store();
     let user = b::seed_user(store).await;
-    let client = store
-        .create_oauth_client(b::oauth_client())
-        .await
-        .expect("client");
+    let client = b::seed_oauth_client(store).await;
     let cases: [(i64, Option<i64>, bool); 7] = [
         (-5, None, true),
         (-5, Some(-5), true),
@@ -467,10 +464,7 @@ pub async fn purge_expired_reports_every_table(ctx: &Ctx) {
     // Rotating refresh tokens: one expired token of a live family, one
     // family past its lifetime with a token.
     let user = b::seed_user(store).await;
-    let live = store
-        .create_refresh_token_family(b::token_family(&user.id))
-        .await
-        .expect("family");
+    let live = b::seed_token_family(store, &user.id).await;
     store
         .create_refresh_token(RefreshToken {
             expires_at: off(-5),
@@ -501,10 +495,7 @@ pub async fn purge_expired_reports_every_table(ctx: &Ctx) {
         .expect("token");
     expected.push((RefreshToken::TABLE, 3));
     // OAuth access tokens: one fully expired, one with a live refresh token.
-    let client = store
-        .create_oauth_client(b::oauth_client())
-        .await
-        .expect("client");
+    let client = b::seed_oauth_client(store).await;
     for refresh in [-5, 5] {
         let token = OAuthAccessToken {
             access_token_expires_at: off(-5),
@@ -914,10 +905,7 @@ pub async fn expire_org_invitations_at_the_boundary(ctx: &Ctx) {
 pub async fn consume_operations_respect_the_expiry_boundary(ctx: &Ctx) {
     let store = ctx.store();
     let (user, agent) = b::seed_user_agent(store).await;
-    let client = store
-        .create_oauth_client(b::oauth_client())
-        .await
-        .expect("client");
+    let client = b::seed_oauth_client(store).await;
     for (offset, valid) in [(0, false), (5, true)] {
         let what = |op: &str| format!("{op} with expiry at now {offset:+} s");
         let t = off(offset);
@@ -1061,10 +1049,7 @@ pub async fn consume_operations_respect_the_expiry_boundary(ctx: &Ctx) {
             what("consume_passkey_challenge")
         );
 
-        let family = store
-            .create_refresh_token_family(b::token_family(&user.id))
-            .await
-            .expect("family");
+        let family = b::seed_token_family(store, &user.id).await;
         let rt = RefreshToken {
             expires_at: t,
             ..b::refresh_token(&family.id)

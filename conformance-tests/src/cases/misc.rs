@@ -468,12 +468,9 @@ pub async fn purge_expired_covers_every_table(ctx: &Ctx) {
     let now = instant(5000);
     let (u, a) = b::seed_user_agent(s).await;
     let peer = b::seed_agent(s, &u.id).await;
-    let client = s.create_oauth_client(b::oauth_client()).await.unwrap();
+    let client = b::seed_oauth_client(s).await;
     let org = b::seed_org(s, &u.id).await;
-    let fam = s
-        .create_refresh_token_family(b::token_family(&u.id))
-        .await
-        .unwrap();
+    let fam = b::seed_token_family(s, &u.id).await;
     // `past` expires before `now`, `future` after it.
     let (past, future) = (instant(100), instant(10_000));
     for expires_at in [past, future] {

@@ -19,10 +19,7 @@ use crate::fixtures::{id, instant};
 pub async fn oauth_client_operations(ctx: &Ctx) {
     let s = ctx.store();
     let u = b::seed_user(s).await;
-    let c = s
-        .create_oauth_client(b::oauth_client())
-        .await
-        .expect("create");
+    let c = b::seed_oauth_client(s).await;
     let public = s
         .create_oauth_client(OAuthClient {
             client_secret: None,
@@ -111,7 +108,7 @@ pub async fn oauth_client_operations(ctx: &Ctx) {
 pub async fn oauth_access_token_lookups_and_revoke(ctx: &Ctx) {
     let s = ctx.store();
     let u = b::seed_user(s).await;
-    let c = s.create_oauth_client(b::oauth_client()).await.unwrap();
+    let c = b::seed_oauth_client(s).await;
     let t = s
         .create_oauth_access_token(b::oauth_access_token(&c.client_id, &u.id))
         .await
@@ -173,7 +170,7 @@ pub async fn oauth_access_token_lookups_and_revoke(ctx: &Ctx) {
 pub async fn oauth_refresh_token_consume(ctx: &Ctx) {
     let s = ctx.store();
     let u = b::seed_user(s).await;
-    let c = s.create_oauth_client(b::oauth_client()).await.unwrap();
+    let c = b::seed_oauth_client(s).await;
     let mk = |refresh_expires: Option<i64>| OAuthAccessToken {
         refresh_token_expires_at: refresh_expires.map(instant),
         ..b::oauth_access_token(&c.client_id, &u.id)
@@ -222,7 +219,7 @@ pub async fn oauth_refresh_token_consume(ctx: &Ctx) {
 pub async fn oauth_access_token_purge(ctx: &Ctx) {
     let s = ctx.store();
     let u = b::seed_user(s).await;
-    let c = s.create_oauth_client(b::oauth_client()).await.unwrap();
+    let c = b::seed_oauth_client(s).await;
     let mk = |access: i64, refresh: Option<i64>| OAuthAccessToken {
         access_token_expires_at: instant(access),
         refresh_token: refresh.map(|_| id("refresh")),
@@ -272,7 +269,7 @@ pub async fn oauth_access_token_purge(ctx: &Ctx) {
 pub async fn oauth_authorization_code_lifecycle(ctx: &Ctx) {
     let s = ctx.store();
     let u = b::seed_user(s).await;
-    let c = s.create_oauth_client(b::oauth_client()).await.unwrap();
+    let c = b::seed_oauth_client(s).await;
     let code = s
         .create_oauth_authorization_code(b::oauth_code(&c.client_id, &u.id))
         .await

@@ -301,10 +301,7 @@ pub async fn jwt_refresh_token_operations(ctx: &Ctx) {
 pub async fn refresh_token_consume_and_reuse(ctx: &Ctx) {
     let s = ctx.store();
     let u = b::seed_user(s).await;
-    let fam = s
-        .create_refresh_token_family(b::token_family(&u.id))
-        .await
-        .expect("family");
+    let fam = b::seed_token_family(s, &u.id).await;
     let r1 = s
         .create_refresh_token(b::refresh_token(&fam.id))
         .await
@@ -371,10 +368,7 @@ pub async fn refresh_token_consume_and_reuse(ctx: &Ctx) {
 pub async fn refresh_token_expiry_outcomes(ctx: &Ctx) {
     let s = ctx.store();
     let u = b::seed_user(s).await;
-    let live = s
-        .create_refresh_token_family(b::token_family(&u.id))
-        .await
-        .unwrap();
+    let live = b::seed_token_family(s, &u.id).await;
     let stale = s
         .create_refresh_token(RefreshToken {
             expires_at: instant(100),
@@ -428,10 +422,7 @@ pub async fn refresh_token_family_revoke_and_purge(ctx: &Ctx) {
     let s = ctx.store();
     let u = b::seed_user(s).await;
     let v = b::seed_user(s).await;
-    let f = s
-        .create_refresh_token_family(b::token_family(&u.id))
-        .await
-        .unwrap();
+    let f = b::seed_token_family(s, &u.id).await;
     let ft = s
         .create_refresh_token(b::refresh_token(&f.id))
         .await
@@ -446,17 +437,9 @@ pub async fn refresh_token_family_revoke_and_purge(ctx: &Ctx) {
         RefreshTokenOutcome::Revoked
     );
 
-    let g = s
-        .create_refresh_token_family(b::token_family(&u.id))
-        .await
-        .unwrap();
-    s.create_refresh_token_family(b::token_family(&u.id))
-        .await
-        .unwrap();
-    let theirs = s
-        .create_refresh_token_family(b::token_family(&v.id))
-        .await
-        .unwrap();
+    let g = b::seed_token_family(s, &u.id).await;
+    b::seed_token_family(s, &u.id).await;
+    let theirs = b::seed_token_family(s, &v.id).await;
     assert_eq!(
         s.revoke_refresh_token_families_by_user(&u.id)
             .await

@@ -384,7 +384,7 @@ pub async fn user_delete_cascade_removes_everything_of_the_user(ctx: &Ctx) {
         s.create_session(b::session(&u.id)).await.unwrap();
     }
     let other_session = s.create_session(b::session(&o.id)).await.unwrap();
-    let client = s.create_oauth_client(b::oauth_client()).await.unwrap();
+    let client = b::seed_oauth_client(s).await;
     s.create_oauth_access_token(b::oauth_access_token(&client.client_id, &u.id))
         .await
         .unwrap();
@@ -492,20 +492,14 @@ pub async fn user_delete_cascade_removes_everything_of_the_user(ctx: &Ctx) {
     s.create_jwt_refresh_token(b::jwt_refresh_token(&u.id))
         .await
         .unwrap();
-    let fam = s
-        .create_refresh_token_family(b::token_family(&u.id))
-        .await
-        .unwrap();
+    let fam = b::seed_token_family(s, &u.id).await;
     s.create_refresh_token(b::refresh_token(&fam.id))
         .await
         .unwrap();
     s.create_refresh_token(b::refresh_token(&fam.id))
         .await
         .unwrap();
-    let other_fam = s
-        .create_refresh_token_family(b::token_family(&o.id))
-        .await
-        .unwrap();
+    let other_fam = b::seed_token_family(s, &o.id).await;
     let other_rt = s
         .create_refresh_token(b::refresh_token(&other_fam.id))
         .await
