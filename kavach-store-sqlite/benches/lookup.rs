@@ -388,6 +388,50 @@ async fn run() {
         });
     }
 
+    // Where the time goes: the raw query through the store's reader
+    // threads, and the row primitive without decoding into `Agent`.
+    let rate = measure(reps, n, |n| {
+        let (store, hashes) = (store.clone(), hashes.clone());
+        async move {
+            for i in 0..n {
+                let h = hashes[(i * 7919) % AGENTS].clone();
+                std::hint::black_box(
+                    store
+                        .with_read_connection(move |c| Ok(raw_lookup(c, &h)))
+                        .await
+                        .unwrap(),
+                );
+            }
+        }
+    })
+    .await;
+    table.push(Row {
+        name: "raw query through the store's reader threads (with_read_connection)".into(),
+        concurrency: 1,
+        ops_per_sec: rate,
+        baseline: Some(raw1),
+    });
+    let rate = measure(reps, n, |n| {
+        let (store, hashes) = (store.clone(), hashes.clone());
+        async move {
+            for i in 0..n {
+                let q = Select::new(
+                    Agent::table_def(),
+                    Cond::eq("token_hash", hashes[(i * 7919) % AGENTS].clone()),
+                )
+                .limit(1);
+                std::hint::black_box(store.select_rows(&q).await.unwrap());
+            }
+        }
+    })
+    .await;
+    table.push(Row {
+        name: "SqliteStore::select_rows (rows, no model decode)".into(),
+        concurrency: 1,
+        ops_per_sec: rate,
+        baseline: Some(raw1),
+    });
+
     // --- newest 50 audit rows of an agent (10,000 rows of its own) ---
     // The raw baseline gets the plain-column index a hand-written schema
     // would have; the store uses its index on the normalised timestamp.

@@ -71,7 +71,7 @@ pub use row::{TimestampMode, TimestampUnit};
 pub use rusqlite;
 pub use tx::SqliteTransaction;
 
-use worker::{Job, WriterMsg, job};
+use worker::{WriterMsg, job};
 
 /// `PRAGMA synchronous` of the writer connection.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -255,18 +255,17 @@ impl SqliteOptions {
             .map_err(|_| error::worker_gone())?
             .map_err(|e| error::map("open", e))?;
 
-        let (reader_tx, reader_rx) = flume::unbounded::<Box<dyn Job>>();
-        for i in 0..self.readers {
+        let (pool, slots) = worker::ReaderPool::new(self.readers);
+        for slot in slots {
             let settings = self.clone();
             let path = target.clone();
-            let rx = reader_rx.clone();
             let (ready, started) = oneshot::channel();
             threads.push(spawn(
-                &format!("kavach-sqlite-reader-{i}"),
+                "kavach-sqlite-reader",
                 move || match open_connection(&path, &settings, false) {
                     Ok(conn) => {
                         let _ = ready.send(Ok(()));
-                        worker::reader_loop(conn, rx);
+                        worker::reader_loop(conn, slot);
                     }
                     Err(e) => {
                         let _ = ready.send(Err(e));
@@ -287,7 +286,7 @@ impl SqliteOptions {
         let store = SqliteStore {
             inner: std::sync::Arc::new(Inner {
                 writer: writer_tx,
-                readers: reader_tx,
+                readers: pool,
                 has_readers: self.readers > 0,
                 sql: sql::SqlCache::new(row::Codec { mode: self.mode }),
                 mode: self.mode,
@@ -371,7 +370,7 @@ pub(crate) enum Target {
 
 pub(crate) struct Inner {
     writer: flume::Sender<WriterMsg>,
-    readers: flume::Sender<Box<dyn Job>>,
+    readers: worker::ReaderPool,
     has_readers: bool,
     sql: sql::SqlCache,
     mode: TimestampMode,
@@ -388,8 +387,7 @@ impl Drop for Inner {
         // Disconnect the queues so the threads finish their queued work and exit.
         let (w, _) = flume::unbounded();
         drop(std::mem::replace(&mut self.writer, w));
-        let (r, _) = flume::unbounded();
-        drop(std::mem::replace(&mut self.readers, r));
+        self.readers.close();
         for t in self.threads.drain(..) {
             let _ = t.join();
         }
@@ -409,9 +407,7 @@ impl Inner {
     {
         let (job, reply) = job(f);
         match target {
-            Target::Store if self.has_readers => {
-                self.readers.send(job).map_err(|_| error::worker_gone())?
-            }
+            Target::Store if self.has_readers => self.readers.dispatch(job)?,
             Target::Store => self.send_writer(WriterMsg::Run(job))?,
             Target::Tx(id) => self.send_writer(WriterMsg::Tx { id, job })?,
         }

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use chrono::TimeZone;
 use common::*;
 use kavach_store_core::prelude::*;
-use kavach_store_sqlite::{SqliteOptions, SqliteStore};
+use kavach_store_sqlite::{SqliteOptions, SqliteStore, rusqlite};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sixty_four_concurrent_increments_count_sixty_four() {
@@ -221,4 +221,45 @@ async fn two_stores_on_one_file_share_the_write_lock() {
         p.push(suffix);
         let _ = std::fs::remove_file(p);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn reads_beyond_the_reader_count_queue_and_all_complete() {
+    let store = Arc::new(SqliteOptions::temporary().readers(2).open().await.unwrap());
+    let (_, a) = user_and_agent(store.as_ref()).await;
+    let tasks: Vec<_> = (0..200)
+        .map(|_| {
+            let (store, hash) = (store.clone(), a.token_hash.clone());
+            tokio::spawn(async move {
+                store
+                    .find_agent_by_token_hash(&hash)
+                    .await
+                    .unwrap()
+                    .is_some()
+            })
+        })
+        .collect();
+    let found = futures::future::join_all(tasks)
+        .await
+        .into_iter()
+        .filter(|r| *r.as_ref().unwrap())
+        .count();
+    assert_eq!(found, 200);
+}
+
+#[tokio::test]
+async fn a_panicking_job_fails_its_caller_and_leaves_the_threads_serving() {
+    let store = SqliteOptions::temporary().readers(1).open().await.unwrap();
+    let err = store
+        .with_read_connection(|_| -> rusqlite::Result<()> { panic!("caller bug") })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Unavailable { .. }), "{err:?}");
+    let err = store
+        .with_connection(|_| -> rusqlite::Result<()> { panic!("caller bug") })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Unavailable { .. }), "{err:?}");
+    let (u, _) = user_and_agent(&store).await;
+    assert!(store.get_user(&u.id).await.unwrap().is_some());
 }
