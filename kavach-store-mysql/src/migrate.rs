@@ -27,13 +27,10 @@ pub struct Migration {
     pub sql: &'static str,
 }
 
-/// Every migration of this backend, oldest first. Adding a table (or a
-/// column) to the schema means adding a file under `migrations/` and its line here.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "initial",
-    sql: include_str!("../migrations/0001_initial.sql"),
-}];
+/// Every migration of this backend, oldest first: the files
+/// `migrations/NNNN_name.sql`, embedded by the build script. Adding a table
+/// (or a column) to the schema means adding one such file.
+pub const MIGRATIONS: &[Migration] = include!(concat!(env!("OUT_DIR"), "/migrations.rs"));
 
 /// The ledger of applied migrations.
 pub const LEDGER_TABLE: &str = "kavach_store_migrations";
