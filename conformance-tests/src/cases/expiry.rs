@@ -1,7 +1,8 @@
 //! Expiry tier: every purge, retention cut-off and expire method with an
 //! injected `now`, with rows well before, just before, exactly at, just
-//! after and well after the boundary. Offsets are whole seconds (several of
-//! them), so the boundary means the same on backends storing seconds.
+//! after and well after the boundary ([`AROUND`]). Offsets are whole seconds
+//! (several of them), so the boundary means the same on backends storing
+//! seconds.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -10,7 +11,9 @@ use chrono::{DateTime, Duration, Utc};
 use kavach_store_core::prelude::*;
 
 use super::builders as b;
-use super::support::{absent, assert_instant, count, count_all, existing, present};
+use super::support::{
+    AROUND, absent, around, assert_instant, count, count_all, existing, present, purged_from,
+};
 use crate::Ctx;
 use crate::fixtures::{Variant, at, id, row_with_parents};
 
@@ -23,9 +26,6 @@ fn now() -> DateTime<Utc> {
 fn off(seconds: i64) -> DateTime<Utc> {
     now() + Duration::seconds(seconds)
 }
-
-/// Offsets of the rows seeded around the boundary.
-const OFFSETS: [i64; 5] = [-3_600, -5, 0, 5, 3_600];
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 type PurgeFn =
@@ -41,157 +41,53 @@ struct Purge {
     run: PurgeFn,
 }
 
-fn purges() -> Vec<Purge> {
-    fn p(
-        name: &'static str,
-        table: &'static TableDef,
-        column: &'static str,
-        run: PurgeFn,
-    ) -> Purge {
+/// The [`Purge`] run by the store method `$method` on the table of
+/// `$record`, cutting on `$column` (`expires_at` when left out).
+macro_rules! purge {
+    ($record:ident, $method:ident) => {
+        purge!($record, $method, "expires_at")
+    };
+    ($record:ident, $method:ident, $column:literal) => {
         Purge {
-            name,
-            table,
-            column,
+            name: stringify!($method),
+            table: $record::table_def(),
+            column: $column,
             inclusive: false,
-            run,
+            run: |s, t| s.$method(t),
         }
-    }
+    };
+}
+
+fn purges() -> Vec<Purge> {
     vec![
-        p(
-            "delete_expired_sessions",
-            Session::table_def(),
-            "expires_at",
-            |s, t| s.delete_expired_sessions(t),
+        purge!(Session, delete_expired_sessions),
+        purge!(JwtRefreshToken, purge_expired_jwt_refresh_tokens),
+        purge!(
+            OAuthAuthorizationCode,
+            purge_expired_oauth_authorization_codes
         ),
-        p(
-            "purge_expired_jwt_refresh_tokens",
-            JwtRefreshToken::table_def(),
-            "expires_at",
-            |s, t| s.purge_expired_jwt_refresh_tokens(t),
-        ),
-        p(
-            "purge_expired_oauth_authorization_codes",
-            OAuthAuthorizationCode::table_def(),
-            "expires_at",
-            |s, t| s.purge_expired_oauth_authorization_codes(t),
-        ),
-        p(
-            "purge_expired_oauth_states",
-            OAuthState::table_def(),
-            "expires_at",
-            |s, t| s.purge_expired_oauth_states(t),
-        ),
-        p(
-            "purge_expired_oidc_auth_codes",
-            OidcAuthCode::table_def(),
-            "expires_at",
-            |s, t| s.purge_expired_oidc_auth_codes(t),
-        ),
-        p(
-            "purge_expired_oidc_refresh_tokens",
-            OidcRefreshToken::table_def(),
-            "expires_at",
-            |s, t| s.purge_expired_oidc_refresh_tokens(t),
-        ),
-        p(
-            "purge_expired_passkey_challenges",
-            PasskeyChallenge::table_def(),
-            "expires_at",
-            |s, t| s.purge_expired_passkey_challenges(t),
-        ),
-        p(
-            "purge_expired_one_time_tokens",
-            OneTimeToken::table_def(),
-            "expires_at",
-            |s, t| s.purge_expired_one_time_tokens(t),
-        ),
-        p(
-            "purge_expired_magic_links",
-            MagicLink::table_def(),
-            "expires_at",
-            |s, t| s.purge_expired_magic_links(t),
-        ),
-        p(
-            "purge_expired_email_otps",
-            EmailOtp::table_def(),
-            "expires_at",
-            |s, t| s.purge_expired_email_otps(t),
-        ),
-        p(
-            "purge_expired_phone_verifications",
-            PhoneVerification::table_def(),
-            "expires_at",
-            |s, t| s.purge_expired_phone_verifications(t),
-        ),
-        p(
-            "purge_expired_trusted_devices",
-            TrustedDevice::table_def(),
-            "expires_at",
-            |s, t| s.purge_expired_trusted_devices(t),
-        ),
-        p(
-            "purge_expired_ephemeral_sessions",
-            EphemeralSession::table_def(),
-            "expires_at",
-            |s, t| s.purge_expired_ephemeral_sessions(t),
-        ),
-        p(
-            "purge_expired_approval_requests",
-            ApprovalRequest::table_def(),
-            "expires_at",
-            |s, t| s.purge_expired_approval_requests(t),
-        ),
-        p(
-            "purge_expired_org_invitations",
-            OrgInvitation::table_def(),
-            "expires_at",
-            |s, t| s.purge_expired_org_invitations(t),
-        ),
-        p(
-            "purge_expired_api_keys",
-            ApiKey::table_def(),
-            "expires_at",
-            |s, t| s.purge_expired_api_keys(t),
-        ),
-        p(
-            "purge_expired_federation_tokens",
-            FederationToken::table_def(),
-            "expires_at",
-            |s, t| s.purge_expired_federation_tokens(t),
-        ),
-        p(
-            "purge_expired_delegation_chains",
-            DelegationChain::table_def(),
-            "expires_at",
-            |s, t| s.purge_expired_delegation_chains(t),
-        ),
-        p(
-            "delete_audit_logs_before",
-            AuditLog::table_def(),
-            "timestamp",
-            |s, t| s.delete_audit_logs_before(t),
-        ),
+        purge!(OAuthState, purge_expired_oauth_states),
+        purge!(OidcAuthCode, purge_expired_oidc_auth_codes),
+        purge!(OidcRefreshToken, purge_expired_oidc_refresh_tokens),
+        purge!(PasskeyChallenge, purge_expired_passkey_challenges),
+        purge!(OneTimeToken, purge_expired_one_time_tokens),
+        purge!(MagicLink, purge_expired_magic_links),
+        purge!(EmailOtp, purge_expired_email_otps),
+        purge!(PhoneVerification, purge_expired_phone_verifications),
+        purge!(TrustedDevice, purge_expired_trusted_devices),
+        purge!(EphemeralSession, purge_expired_ephemeral_sessions),
+        purge!(ApprovalRequest, purge_expired_approval_requests),
+        purge!(OrgInvitation, purge_expired_org_invitations),
+        purge!(ApiKey, purge_expired_api_keys),
+        purge!(FederationToken, purge_expired_federation_tokens),
+        purge!(DelegationChain, purge_expired_delegation_chains),
+        purge!(AuditLog, delete_audit_logs_before, "timestamp"),
         Purge {
             inclusive: true,
-            ..p(
-                "delete_cost_events_before",
-                CostEvent::table_def(),
-                "recorded_at",
-                |s, t| s.delete_cost_events_before(t),
-            )
+            ..purge!(CostEvent, delete_cost_events_before, "recorded_at")
         },
-        p(
-            "purge_rate_limits_before",
-            RateLimit::table_def(),
-            "window_start",
-            |s, t| s.purge_rate_limits_before(t),
-        ),
-        p(
-            "delete_stream_events_before",
-            StreamEvent::table_def(),
-            "timestamp",
-            |s, t| s.delete_stream_events_before(t),
-        ),
+        purge!(RateLimit, purge_rate_limits_before, "window_start"),
+        purge!(StreamEvent, delete_stream_events_before, "timestamp"),
     ]
 }
 
@@ -220,7 +116,7 @@ type Seeded = Vec<(Value, bool)>;
 /// nullable, which no purge deletes).
 async fn seed_around_now(store: &dyn KavachStore, purge: &Purge) -> Seeded {
     let mut seeded = Vec::new();
-    for offset in OFFSETS {
+    for offset in AROUND {
         let key = seed(
             store,
             purge.table,
@@ -245,10 +141,10 @@ async fn assert_survivors(store: &dyn KavachStore, purge: &Purge, seeded: &Seede
         let left = count(
             store,
             purge.table,
-            Cond::Cmp(purge.table.primary_key, CmpOp::Eq, key.clone()),
+            Cond::eq(purge.table.primary_key, key.clone()),
         )
         .await;
-        let offset = OFFSETS
+        let offset = AROUND
             .get(i)
             .map_or("NULL".to_string(), |o| format!("{o:+} s"));
         assert_eq!(
@@ -517,13 +413,11 @@ pub async fn purge_expired_reports_every_table(ctx: &Ctx) {
         "purge_expired lists every purged table once: {report:?}"
     );
     for (table, n) in &expected {
-        let got: u64 = report
-            .purged
-            .iter()
-            .filter(|(t, _)| t == table)
-            .map(|(_, c)| c)
-            .sum();
-        assert_eq!(got, *n, "purge_expired: rows deleted from {table}");
+        assert_eq!(
+            purged_from(&report, table),
+            *n,
+            "purge_expired: rows deleted from {table}"
+        );
     }
     assert_eq!(
         report.total(),
@@ -559,51 +453,32 @@ pub async fn purge_expired_reports_every_table(ctx: &Ctx) {
 pub async fn validate_session_at_the_boundary(ctx: &Ctx) {
     let store = ctx.store();
     let user = b::seed_user(store).await;
-    let mut sessions = Vec::new();
-    for offset in OFFSETS {
-        let session = Session {
+    let sessions = around("session", |offset| {
+        store.create_session(Session {
             expires_at: off(offset),
             ..b::session(&user.id)
-        };
-        sessions.push((
-            store.create_session(session).await.expect("session"),
-            offset > 0,
-        ));
-    }
-    assert_eq!(
-        store
-            .count_active_sessions_by_user(&user.id, now())
-            .await
-            .expect("count"),
-        2
-    );
-    for (session, valid) in &sessions {
-        let got = store
-            .validate_session(&session.id, now())
-            .await
-            .expect("validate");
+        })
+    })
+    .await;
+    let active = store.count_active_sessions_by_user(&user.id, now()).await;
+    assert_eq!(active.expect("count"), 2);
+    for (session, offset) in &sessions {
+        let valid = *offset > 0;
         assert_eq!(
-            got.is_some(),
-            *valid,
+            present(store.validate_session(&session.id, now()).await),
+            valid,
             "session expiring at {}: valid = {valid} expected",
             session.expires_at
         );
-        let stored = store.get_session(&session.id).await.expect("read");
         assert_eq!(
-            stored.is_some(),
-            *valid,
+            present(store.get_session(&session.id).await),
+            valid,
             "an invalid session is deleted by validation"
         );
     }
     assert!(absent(store.validate_session(&id("missing"), now()).await));
-    assert_eq!(
-        store
-            .list_sessions_by_user(&user.id)
-            .await
-            .expect("list")
-            .len(),
-        2
-    );
+    let listed = store.list_sessions_by_user(&user.id).await;
+    assert_eq!(listed.expect("list").len(), 2);
 }
 
 /// `expire_agents`: active agents with `expires_at <= now` become expired
@@ -611,14 +486,13 @@ pub async fn validate_session_at_the_boundary(ctx: &Ctx) {
 pub async fn expire_agents_at_the_boundary(ctx: &Ctx) {
     let store = ctx.store();
     let owner = b::seed_user(store).await;
-    let mut agents = Vec::new();
-    for offset in OFFSETS {
-        let agent = Agent {
+    let agents = around("agent", |offset| {
+        store.create_agent(Agent {
             expires_at: Some(off(offset)),
             ..b::agent(&owner.id)
-        };
-        agents.push((store.create_agent(agent).await.expect("agent"), offset <= 0));
-    }
+        })
+    })
+    .await;
     let never = store
         .create_agent(Agent {
             expires_at: None,
@@ -635,9 +509,10 @@ pub async fn expire_agents_at_the_boundary(ctx: &Ctx) {
         .await
         .expect("agent");
     assert_eq!(store.expire_agents(now()).await.expect("expire"), 3);
-    for (agent, due) in &agents {
+    for (agent, offset) in &agents {
+        let due = *offset <= 0;
         let stored = existing(store.get_agent(&agent.id).await);
-        let want = if *due {
+        let want = if due {
             AgentStatus::Expired
         } else {
             AgentStatus::Active
@@ -647,7 +522,7 @@ pub async fn expire_agents_at_the_boundary(ctx: &Ctx) {
             "agent expiring at {:?}",
             agent.expires_at
         );
-        let want_updated = if *due { now() } else { agent.updated_at };
+        let want_updated = if due { now() } else { agent.updated_at };
         assert_instant::<Agent>(ctx, "updated_at", stored.updated_at, want_updated);
     }
     assert_eq!(
@@ -667,20 +542,13 @@ pub async fn expire_agents_at_the_boundary(ctx: &Ctx) {
 pub async fn expire_approval_requests_at_the_boundary(ctx: &Ctx) {
     let store = ctx.store();
     let (user, agent) = b::seed_user_agent(store).await;
-    let mut requests = Vec::new();
-    for offset in OFFSETS {
-        let request = ApprovalRequest {
+    let requests = around("request", |offset| {
+        store.create_approval_request(ApprovalRequest {
             expires_at: off(offset),
             ..b::approval(&agent.id, &user.id)
-        };
-        requests.push((
-            store
-                .create_approval_request(request)
-                .await
-                .expect("request"),
-            offset,
-        ));
-    }
+        })
+    })
+    .await;
     let approved = ApprovalRequest {
         expires_at: off(-5),
         status: ApprovalStatus::Approved,
@@ -725,21 +593,15 @@ pub async fn expire_approval_requests_at_the_boundary(ctx: &Ctx) {
 pub async fn expire_ephemeral_sessions_at_the_boundary(ctx: &Ctx) {
     let store = ctx.store();
     let owner = b::seed_user(store).await;
-    let mut sessions = Vec::new();
-    for offset in OFFSETS {
+    let sessions = around("session", |offset| {
         let agent = b::ephemeral_agent(&owner.id);
         let session = EphemeralSession {
             expires_at: off(offset),
             ..b::ephemeral_session(&agent, Some(3))
         };
-        sessions.push((
-            store
-                .create_ephemeral_session(agent, &[], session)
-                .await
-                .expect("session"),
-            offset,
-        ));
-    }
+        store.create_ephemeral_session(agent, &[], session)
+    })
+    .await;
     let agent = b::ephemeral_agent(&owner.id);
     let exhausted = EphemeralSession {
         expires_at: off(-5),
@@ -751,40 +613,22 @@ pub async fn expire_ephemeral_sessions_at_the_boundary(ctx: &Ctx) {
         .await
         .expect("session");
 
-    assert_eq!(
-        store
-            .expire_ephemeral_sessions(now())
-            .await
-            .expect("expire"),
-        2
-    );
+    let expired = store.expire_ephemeral_sessions(now()).await;
+    assert_eq!(expired.expect("expire"), 2);
     for (session, offset) in &sessions {
         let stored = existing(store.get_ephemeral_session(&session.id).await);
         let agent = existing(store.get_agent(&session.agent_id).await);
-        if *offset < 0 {
-            assert_eq!(
-                stored.status,
-                EphemeralStatus::Expired,
-                "session at now {offset:+} s"
-            );
+        let (want_session, want_agent) = if *offset < 0 {
             assert_eq!(stored.updated_at, now());
-            assert_eq!(
-                agent.status,
-                AgentStatus::Revoked,
-                "agent of the session at now {offset:+} s"
-            );
+            (EphemeralStatus::Expired, AgentStatus::Revoked)
         } else {
-            assert_eq!(
-                stored.status,
-                EphemeralStatus::Active,
-                "session at now {offset:+} s"
-            );
-            assert_eq!(
-                agent.status,
-                AgentStatus::Active,
-                "agent of the session at now {offset:+} s"
-            );
-        }
+            (EphemeralStatus::Active, AgentStatus::Active)
+        };
+        assert_eq!(stored.status, want_session, "session at now {offset:+} s");
+        assert_eq!(
+            agent.status, want_agent,
+            "agent of the session at now {offset:+} s"
+        );
     }
     let stored = existing(store.get_ephemeral_session(&exhausted.id).await);
     assert_eq!(
@@ -831,20 +675,13 @@ pub async fn expire_org_invitations_at_the_boundary(ctx: &Ctx) {
     let store = ctx.store();
     let owner = b::seed_user(store).await;
     let org = b::seed_org(store, &owner.id).await;
-    let mut invitations = Vec::new();
-    for offset in OFFSETS {
-        let invitation = OrgInvitation {
+    let invitations = around("invitation", |offset| {
+        store.create_org_invitation(OrgInvitation {
             expires_at: off(offset),
             ..b::org_invitation(&org.id, &owner.id, "x@example.com")
-        };
-        invitations.push((
-            store
-                .create_org_invitation(invitation)
-                .await
-                .expect("invitation"),
-            offset,
-        ));
-    }
+        })
+    })
+    .await;
     let accepted = OrgInvitation {
         expires_at: off(-5),
         status: InvitationStatus::Accepted,
@@ -871,31 +708,31 @@ pub async fn expire_org_invitations_at_the_boundary(ctx: &Ctx) {
         );
     }
     let joiner = b::seed_user(store).await;
-    let (at_now, _) = &invitations[2];
-    let got = store
-        .accept_org_invitation(
-            &at_now.id,
+    let accept = |invitation: &OrgInvitation| {
+        let (id, member) = (
+            invitation.id.clone(),
             b::org_member(&org.id, &joiner.id, "member"),
-            now(),
-        )
-        .await;
+        );
+        async move { store.accept_org_invitation(&id, member, now()).await }
+    };
+    let (at_now, _) = &invitations[2];
     assert!(
-        got.expect("accept").is_none(),
+        absent(accept(at_now).await),
         "an invitation expiring exactly now cannot be accepted"
     );
     assert!(absent(store.get_org_member(&org.id, &joiner.id).await));
     let (later, _) = &invitations[3];
-    let got = store
-        .accept_org_invitation(
-            &later.id,
-            b::org_member(&org.id, &joiner.id, "member"),
-            now(),
-        )
-        .await;
-    assert!(got.expect("accept").is_some(), "5 s before expiry");
+    assert!(present(accept(later).await), "5 s before expiry");
     let stored = existing(store.get_org_invitation(&accepted.id).await);
     assert_eq!(stored.status, InvitationStatus::Accepted);
     assert_eq!(store.expire_org_invitations(now()).await.expect("again"), 0);
+}
+
+/// The consume or lookup found something exactly when the value is
+/// `valid` (a failed call fails the case).
+#[track_caller]
+fn assert_valid<T>(got: Result<Option<T>>, valid: bool, what: String) {
+    assert_eq!(present(got), valid, "{what}");
 }
 
 /// Every consume and "still valid" lookup treats a value expiring exactly
@@ -915,69 +752,40 @@ pub async fn consume_operations_respect_the_expiry_boundary(ctx: &Ctx) {
             ..b::one_time_token(&user.id, TokenPurpose::EmailVerify)
         };
         let token = store.create_one_time_token(token).await.expect("token");
-        let got = store
-            .consume_one_time_token(&token.token_hash, None, now())
-            .await
-            .expect("consume");
-        assert_eq!(got.is_some(), valid, "{}", what("consume_one_time_token"));
+        let got = store.consume_one_time_token(&token.token_hash, None, now());
+        assert_valid(got.await, valid, what("consume_one_time_token"));
 
-        let link = store
-            .create_magic_link(MagicLink {
-                expires_at: t,
-                ..b::magic_link(&user.email)
-            })
-            .await
-            .expect("link");
-        let got = store
-            .consume_magic_link(&link.token, now())
-            .await
-            .expect("consume");
-        assert_eq!(got.is_some(), valid, "{}", what("consume_magic_link"));
+        let link = MagicLink {
+            expires_at: t,
+            ..b::magic_link(&user.email)
+        };
+        let link = store.create_magic_link(link).await.expect("link");
+        let got = store.consume_magic_link(&link.token, now());
+        assert_valid(got.await, valid, what("consume_magic_link"));
 
         let jwt = JwtRefreshToken {
             expires_at: t,
             ..b::jwt_refresh_token(&user.id)
         };
         let jwt = store.create_jwt_refresh_token(jwt).await.expect("jwt");
-        let got = store
-            .consume_jwt_refresh_token(&jwt.token_hash, now())
-            .await
-            .expect("consume");
-        assert_eq!(
-            got.is_some(),
-            valid,
-            "{}",
-            what("consume_jwt_refresh_token")
-        );
+        let got = store.consume_jwt_refresh_token(&jwt.token_hash, now());
+        assert_valid(got.await, valid, what("consume_jwt_refresh_token"));
 
-        let code = store
-            .create_oidc_auth_code(OidcAuthCode {
-                expires_at: t,
-                ..b::oidc_code("rp", &user.id)
-            })
-            .await
-            .expect("code");
-        let got = store
-            .consume_oidc_auth_code(&code.code_hash, now())
-            .await
-            .expect("consume");
-        assert_eq!(got.is_some(), valid, "{}", what("consume_oidc_auth_code"));
+        let code = OidcAuthCode {
+            expires_at: t,
+            ..b::oidc_code("rp", &user.id)
+        };
+        let code = store.create_oidc_auth_code(code).await.expect("code");
+        let got = store.consume_oidc_auth_code(&code.code_hash, now());
+        assert_valid(got.await, valid, what("consume_oidc_auth_code"));
 
         let rt = OidcRefreshToken {
             expires_at: t,
             ..b::oidc_refresh_token("rp", &user.id)
         };
         let rt = store.create_oidc_refresh_token(rt).await.expect("refresh");
-        let got = store
-            .consume_oidc_refresh_token(&rt.token_hash, now())
-            .await
-            .expect("consume");
-        assert_eq!(
-            got.is_some(),
-            valid,
-            "{}",
-            what("consume_oidc_refresh_token")
-        );
+        let got = store.consume_oidc_refresh_token(&rt.token_hash, now());
+        assert_valid(got.await, valid, what("consume_oidc_refresh_token"));
 
         let oc = OAuthAuthorizationCode {
             expires_at: t,
@@ -987,16 +795,8 @@ pub async fn consume_operations_respect_the_expiry_boundary(ctx: &Ctx) {
             .create_oauth_authorization_code(oc)
             .await
             .expect("code");
-        let got = store
-            .consume_oauth_authorization_code(&oc.code, now())
-            .await
-            .expect("consume");
-        assert_eq!(
-            got.is_some(),
-            valid,
-            "{}",
-            what("consume_oauth_authorization_code")
-        );
+        let got = store.consume_oauth_authorization_code(&oc.code, now());
+        assert_valid(got.await, valid, what("consume_oauth_authorization_code"));
         assert!(
             absent(store.find_oauth_authorization_code(&oc.code).await),
             "{}",
@@ -1009,45 +809,24 @@ pub async fn consume_operations_respect_the_expiry_boundary(ctx: &Ctx) {
         };
         let ot = store.create_oauth_access_token(ot).await.expect("token");
         let refresh = ot.refresh_token.clone().expect("refresh token");
-        let got = store
-            .consume_oauth_refresh_token(&refresh, now())
-            .await
-            .expect("consume");
-        assert_eq!(
-            got.is_some(),
-            valid,
-            "{}",
-            what("consume_oauth_refresh_token")
-        );
+        let got = store.consume_oauth_refresh_token(&refresh, now());
+        assert_valid(got.await, valid, what("consume_oauth_refresh_token"));
 
-        let state = store
-            .create_oauth_state(OAuthState {
-                expires_at: t,
-                ..b::oauth_state()
-            })
-            .await
-            .expect("state");
-        let got = store
-            .consume_oauth_state(&state.state, now())
-            .await
-            .expect("consume");
-        assert_eq!(got.is_some(), valid, "{}", what("consume_oauth_state"));
+        let state = OAuthState {
+            expires_at: t,
+            ..b::oauth_state()
+        };
+        let state = store.create_oauth_state(state).await.expect("state");
+        let got = store.consume_oauth_state(&state.state, now());
+        assert_valid(got.await, valid, what("consume_oauth_state"));
 
         let ch = PasskeyChallenge {
             expires_at: t,
             ..b::passkey_challenge(Some(&user.id))
         };
         let ch = store.create_passkey_challenge(ch).await.expect("challenge");
-        let got = store
-            .consume_passkey_challenge(&ch.challenge, now())
-            .await
-            .expect("consume");
-        assert_eq!(
-            got.is_some(),
-            valid,
-            "{}",
-            what("consume_passkey_challenge")
-        );
+        let got = store.consume_passkey_challenge(&ch.challenge, now());
+        assert_valid(got.await, valid, what("consume_passkey_challenge"));
 
         let family = b::seed_token_family(store, &user.id).await;
         let rt = RefreshToken {
@@ -1055,13 +834,11 @@ pub async fn consume_operations_respect_the_expiry_boundary(ctx: &Ctx) {
             ..b::refresh_token(&family.id)
         };
         let rt = store.create_refresh_token(rt).await.expect("token");
-        let got = store
-            .consume_refresh_token(&rt.token_hash, now())
-            .await
-            .expect("consume");
-        let want_consumed = matches!(got, RefreshTokenOutcome::Consumed { .. });
+        let got = store.consume_refresh_token(&rt.token_hash, now()).await;
+        let got = got.expect("consume");
+        let consumed = matches!(got, RefreshTokenOutcome::Consumed { .. });
         assert_eq!(
-            want_consumed,
+            consumed,
             valid,
             "{}: {got:?}",
             what("consume_refresh_token")
@@ -1084,18 +861,13 @@ pub async fn consume_operations_respect_the_expiry_boundary(ctx: &Ctx) {
             .expect("family");
         let rt = store
             .create_refresh_token(b::refresh_token(&ending.id))
-            .await
-            .expect("token");
+            .await;
         let got = store
-            .consume_refresh_token(&rt.token_hash, now())
-            .await
-            .expect("consume");
-        assert_eq!(
-            matches!(got, RefreshTokenOutcome::Consumed { .. }),
-            valid,
-            "{}: {got:?}",
-            what("family lifetime")
-        );
+            .consume_refresh_token(&rt.expect("token").token_hash, now())
+            .await;
+        let got = got.expect("consume");
+        let consumed = matches!(got, RefreshTokenOutcome::Consumed { .. });
+        assert_eq!(consumed, valid, "{}: {got:?}", what("family lifetime"));
         let revoked = existing(store.get_refresh_token_family(&ending.id).await).revoked;
         assert_eq!(
             revoked,
@@ -1105,35 +877,21 @@ pub async fn consume_operations_respect_the_expiry_boundary(ctx: &Ctx) {
         );
 
         let email = format!("{}@example.com", id("otp"));
-        store
-            .replace_email_otp(EmailOtp {
-                expires_at: t,
-                ..b::email_otp(&email)
-            })
-            .await
-            .expect("otp");
-        assert_eq!(
-            present(store.find_email_otp(&email, now()).await),
-            valid,
-            "{}",
-            what("find_email_otp")
-        );
+        let otp = EmailOtp {
+            expires_at: t,
+            ..b::email_otp(&email)
+        };
+        store.replace_email_otp(otp).await.expect("otp");
+        let found = store.find_email_otp(&email, now());
+        assert_valid(found.await, valid, what("find_email_otp"));
         let phone = format!("+1555{}", 1_000 + offset);
         let pv = PhoneVerification {
             expires_at: t,
             ..b::phone_verification(&phone)
         };
         store.replace_phone_verification(pv).await.expect("phone");
-        let found = store
-            .find_phone_verification(&phone, now())
-            .await
-            .expect("find");
-        assert_eq!(
-            found.is_some(),
-            valid,
-            "{}",
-            what("find_phone_verification")
-        );
+        let found = store.find_phone_verification(&phone, now());
+        assert_valid(found.await, valid, what("find_phone_verification"));
 
         let fp = id("fp");
         let device = TrustedDevice {
@@ -1141,11 +899,8 @@ pub async fn consume_operations_respect_the_expiry_boundary(ctx: &Ctx) {
             ..b::trusted_device(&user.id, &fp)
         };
         store.create_trusted_device(device).await.expect("device");
-        let found = store
-            .find_trusted_device(&user.id, &fp, now())
-            .await
-            .expect("find");
-        assert_eq!(found.is_some(), valid, "{}", what("find_trusted_device"));
+        let found = store.find_trusted_device(&user.id, &fp, now());
+        assert_valid(found.await, valid, what("find_trusted_device"));
 
         let to = b::seed_agent(store, &user.id).await;
         let chain = DelegationChain {
@@ -1153,12 +908,9 @@ pub async fn consume_operations_respect_the_expiry_boundary(ctx: &Ctx) {
             ..b::delegation(&agent.id, &to.id)
         };
         store.create_delegation_chain(chain).await.expect("chain");
-        let active = store
-            .list_active_delegations_to_agent(&to.id, now())
-            .await
-            .expect("list");
+        let active = store.list_active_delegations_to_agent(&to.id, now()).await;
         assert_eq!(
-            active.len(),
+            active.expect("list").len(),
             usize::from(valid),
             "{}",
             what("list_active_delegations_to_agent")

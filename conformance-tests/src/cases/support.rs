@@ -1,7 +1,7 @@
 //! Assertions and runners shared by every case (the values they work on
 //! come from [`super::builders`] and [`crate::fixtures`]): error kinds,
 //! stored-versus-written comparisons at the backend's precision, lookups,
-//! row counts, and concurrent races.
+//! row counts, rows around a boundary, and concurrent races.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -212,6 +212,43 @@ pub async fn count(store: &dyn KavachStore, table: &'static TableDef, filter: Co
 /// Number of rows in `table`.
 pub async fn count_all(store: &dyn KavachStore, table: &'static TableDef) -> u64 {
     count(store, table, Cond::All).await
+}
+
+/// The condition selecting `row` of `table` by its primary key.
+pub fn by_key(table: &'static TableDef, row: &Row) -> Cond {
+    Cond::eq(table.primary_key, row[table.primary_key_index()].clone())
+}
+
+/// Rows `report` says the purge of `table` deleted (0 when not listed).
+pub fn purged_from(report: &PurgeReport, table: &str) -> u64 {
+    report
+        .purged
+        .iter()
+        .filter(|(t, _)| *t == table)
+        .map(|(_, n)| n)
+        .sum()
+}
+
+// ---------------------------------------------------------------- boundaries
+
+/// Offsets in whole seconds of the rows seeded around a boundary: well
+/// before, just before, exactly at, just after and well after it.
+pub const AROUND: [i64; 5] = [-3_600, -5, 0, 5, 3_600];
+
+/// One row per offset of [`AROUND`], created in that order by
+/// `create(offset)` (which must succeed), each returned with its offset.
+pub async fn around<T, Fut>(what: &str, mut create: impl FnMut(i64) -> Fut) -> Vec<(T, i64)>
+where
+    Fut: Future<Output = Result<T>>,
+{
+    let mut rows = Vec::with_capacity(AROUND.len());
+    for offset in AROUND {
+        let row = create(offset)
+            .await
+            .unwrap_or_else(|e| panic!("{what} at the boundary {offset:+} s: {e}"));
+        rows.push((row, offset));
+    }
+    rows
 }
 
 // ---------------------------------------------------------------- races
