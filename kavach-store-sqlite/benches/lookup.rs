@@ -6,8 +6,10 @@
 //! `cargo bench -p kavach-store-sqlite --bench lookup`
 //! (`KAVACH_BENCH_QUICK=1` for a short smoke run.)
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chrono::{TimeZone, Utc};
 use kavach_store_core::prelude::*;
@@ -38,38 +40,90 @@ fn hash(i: usize) -> String {
     )
 }
 
-struct Row {
+type Run = Box<dyn Fn(usize) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
+
+/// One measured variant: `run(n)` performs `n` operations.
+struct Variant {
     name: String,
-    concurrency: usize,
-    ops_per_sec: f64,
-    baseline: Option<f64>,
+    tasks: usize,
+    run: Run,
 }
 
-/// Median of `reps` runs of `n` operations, as operations per second.
-async fn measure<F, Fut>(reps: usize, n: usize, mut run: F) -> f64
+fn variant<F, Fut>(name: impl Into<String>, tasks: usize, f: F) -> Variant
 where
-    F: FnMut(usize) -> Fut,
-    Fut: std::future::Future<Output = ()>,
+    F: Fn(usize) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
 {
-    let mut rates: Vec<f64> = Vec::new();
-    for _ in 0..reps {
-        let start = Instant::now();
-        run(n).await;
-        rates.push(n as f64 / start.elapsed().as_secs_f64());
+    Variant {
+        name: name.into(),
+        tasks,
+        run: Box::new(move |n| Box::pin(f(n))),
     }
-    rates.sort_by(f64::total_cmp);
-    rates[rates.len() / 2]
 }
 
-fn measure_sync(reps: usize, n: usize, mut run: impl FnMut(usize)) -> f64 {
-    let mut rates: Vec<f64> = Vec::new();
-    for _ in 0..reps {
-        let start = Instant::now();
-        run(n);
-        rates.push(n as f64 / start.elapsed().as_secs_f64());
+/// Runs `n` operations `tasks`-wide: task `t` does operations t, t+tasks, …
+fn spread<F, Fut>(tasks: usize, n: usize, op: F) -> impl Future<Output = ()> + Send
+where
+    F: Fn(usize) -> Fut + Send + Sync + Clone + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    async move {
+        let handles: Vec<_> = (0..tasks)
+            .map(|t| {
+                let op = op.clone();
+                tokio::spawn(async move {
+                    for i in (t..n).step_by(tasks) {
+                        op(i).await;
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            h.await.unwrap();
+        }
     }
-    rates.sort_by(f64::total_cmp);
-    rates[rates.len() / 2]
+}
+
+/// Measures the variants of one section in interleaved rounds (so that the
+/// load of this shared machine hits all of them alike) and prints the
+/// median rate of each, relative to the first (the raw baseline).
+async fn section(
+    title: &str,
+    unit: &str,
+    rounds: usize,
+    n: usize,
+    variants: Vec<Variant>,
+    before_each: &(dyn Fn() + Sync),
+) {
+    let mut rates: Vec<Vec<f64>> = vec![Vec::new(); variants.len()];
+    for _ in 0..rounds {
+        for (v, rate) in variants.iter().zip(rates.iter_mut()) {
+            before_each();
+            let start = Instant::now();
+            (v.run)(n).await;
+            rate.push(n as f64 / start.elapsed().as_secs_f64());
+        }
+    }
+    println!("\n### {title}\n");
+    println!("| variant | tasks | {unit}/s (median of {rounds}) | µs per op | vs first row |");
+    println!("|---|---:|---:|---:|---:|");
+    let medians: Vec<f64> = rates
+        .iter_mut()
+        .map(|r| {
+            r.sort_by(f64::total_cmp);
+            r[r.len() / 2]
+        })
+        .collect();
+    for (v, m) in variants.iter().zip(&medians) {
+        println!(
+            "| {} | {} | {:.0} | {:.1} | {:.2}× |",
+            v.name,
+            v.tasks,
+            m,
+            1e6 / m,
+            m / medians[0]
+        );
+    }
 }
 
 const AGENT_SQL: &str = "SELECT \"id\", \"owner_id\", \"tenant_id\", \"name\", \"type\", \"status\", \"token_hash\", \
@@ -199,288 +253,222 @@ async fn run() {
     let store = Arc::new(SqliteOptions::file(&path).open().await.unwrap());
     let seeding = Instant::now();
     let (agents, hot, user) = seed(&store).await;
-    eprintln!(
-        "seeded {AGENTS} agents and {} audit rows in {:?}",
+    println!(
+        "seeded {AGENTS} agents and {} audit rows in {:?}; {} CPUs; `SqliteStore` with default options ({} readers)",
         if quick() { AUDIT_ROWS / 10 } else { AUDIT_ROWS },
-        seeding.elapsed()
+        seeding.elapsed(),
+        std::thread::available_parallelism().map_or(0, |c| c.get()),
+        std::thread::available_parallelism()
+            .map_or(2, |c| c.get())
+            .clamp(2, 4),
     );
-
-    let reps = 3;
-    let n = if quick() { 2_000 } else { 20_000 };
-    let mut table: Vec<Row> = Vec::new();
+    let rounds = if quick() { 3 } else { 7 };
+    let n = if quick() { 1_000 } else { 5_000 };
+    let nothing = || {};
 
     // --- find_agent_by_token_hash ---
-    let raw = Connection::open(&path).unwrap();
     let hashes: Arc<Vec<String>> = Arc::new((0..AGENTS).map(hash).collect());
-    let raw1 = measure_sync(reps, n, |n| {
-        for i in 0..n {
-            std::hint::black_box(raw_lookup(&raw, &hashes[(i * 7919) % AGENTS]));
-        }
-    });
-    table.push(Row {
-        name: "raw rusqlite prepare_cached, calling thread".into(),
-        concurrency: 1,
-        ops_per_sec: raw1,
-        baseline: None,
-    });
-
-    let cores = std::thread::available_parallelism().map_or(2, |c| c.get());
-    let raw_threads = measure_sync(reps, n, |n| {
-        std::thread::scope(|s| {
-            for t in 0..cores {
-                let (path, hashes) = (&path, &hashes);
-                s.spawn(move || {
-                    let conn = Connection::open(path).unwrap();
-                    for i in (t..n).step_by(cores) {
-                        std::hint::black_box(raw_lookup(&conn, &hashes[(i * 7919) % AGENTS]));
-                    }
-                });
-            }
-        });
-    });
-    table.push(Row {
-        name: format!("raw rusqlite, {cores} OS threads (one connection each)"),
-        concurrency: cores,
-        ops_per_sec: raw_threads,
-        baseline: None,
-    });
-
-    // spawn_blocking per call over a connection pool: the design not taken.
+    let key = |i: usize| (i * 7919) % AGENTS;
+    let raw = Arc::new(Mutex::new(Connection::open(&path).unwrap()));
     let pool: Arc<Mutex<Vec<Connection>>> = Arc::new(Mutex::new(
         (0..16).map(|_| Connection::open(&path).unwrap()).collect(),
     ));
-    for conc in [1usize, 16] {
-        let rate = measure(reps, n, |n| {
-            let (pool, hashes) = (pool.clone(), hashes.clone());
-            async move {
-                let tasks: Vec<_> = (0..conc)
-                    .map(|t| {
-                        let (pool, hashes) = (pool.clone(), hashes.clone());
-                        tokio::spawn(async move {
-                            for i in (t..n).step_by(conc) {
-                                let (pool, hashes) = (pool.clone(), hashes.clone());
-                                tokio::task::spawn_blocking(move || {
-                                    let conn = pool.lock().unwrap().pop().unwrap();
-                                    std::hint::black_box(raw_lookup(
-                                        &conn,
-                                        &hashes[(i * 7919) % AGENTS],
-                                    ));
-                                    pool.lock().unwrap().push(conn);
-                                })
-                                .await
-                                .unwrap();
-                            }
-                        })
-                    })
-                    .collect();
-                futures::future::join_all(tasks).await;
-            }
-        })
-        .await;
-        table.push(Row {
-            name: "spawn_blocking per call (raw, connection pool)".into(),
-            concurrency: conc,
-            ops_per_sec: rate,
-            baseline: Some(raw1),
-        });
-    }
-
-    for conc in [1usize, 16] {
-        let rate = measure(reps, n, |n| {
-            let (pool, hashes) = (pool.clone(), hashes.clone());
-            async move {
-                let tasks: Vec<_> = (0..conc)
-                    .map(|t| {
-                        let (pool, hashes) = (pool.clone(), hashes.clone());
-                        tokio::spawn(async move {
-                            for i in (t..n).step_by(conc) {
-                                tokio::task::block_in_place(|| {
-                                    let conn = pool.lock().unwrap().pop().unwrap();
-                                    std::hint::black_box(raw_lookup(
-                                        &conn,
-                                        &hashes[(i * 7919) % AGENTS],
-                                    ));
-                                    pool.lock().unwrap().push(conn);
-                                });
-                                tokio::task::yield_now().await;
-                            }
-                        })
-                    })
-                    .collect();
-                futures::future::join_all(tasks).await;
-            }
-        })
-        .await;
-        table.push(Row {
-            name: "block_in_place per call (raw, connection pool)".into(),
-            concurrency: conc,
-            ops_per_sec: rate,
-            baseline: Some(raw1),
-        });
-    }
-
-    // The floor of a thread hand-off, without any SQL.
+    let mut lookups = Vec::new();
     {
-        let (tx, rx) = flume::unbounded::<(usize, tokio::sync::oneshot::Sender<usize>)>();
-        std::thread::spawn(move || {
-            while let Ok((i, reply)) = rx.recv() {
-                let _ = reply.send(i);
-            }
-        });
-        let rate = measure(reps, n, |n| {
-            let tx = tx.clone();
-            async move {
-                for i in 0..n {
-                    let (s, r) = tokio::sync::oneshot::channel();
-                    tx.send((i, s)).unwrap();
-                    r.await.unwrap();
+        let (raw, hashes) = (raw.clone(), hashes.clone());
+        lookups.push(variant(
+            "raw rusqlite `prepare_cached`, on the calling thread (blocking it)",
+            1,
+            move |n| {
+                let (raw, hashes) = (raw.clone(), hashes.clone());
+                async move {
+                    let conn = raw.lock().unwrap();
+                    for i in 0..n {
+                        std::hint::black_box(raw_lookup(&conn, &hashes[key(i)]));
+                    }
+                }
+            },
+        ));
+    }
+    for tasks in [1, 16] {
+        let (store, hashes) = (store.clone(), hashes.clone());
+        lookups.push(variant(
+            "`SqliteStore::find_agent_by_token_hash`",
+            tasks,
+            move |n| {
+                let (store, hashes) = (store.clone(), hashes.clone());
+                spread(tasks, n, move |i| {
+                    let (store, hashes) = (store.clone(), hashes.clone());
+                    async move {
+                        std::hint::black_box(
+                            store
+                                .find_agent_by_token_hash(&hashes[key(i)])
+                                .await
+                                .unwrap()
+                                .unwrap(),
+                        );
+                    }
+                })
+            },
+        ));
+    }
+    {
+        let (store, hashes) = (store.clone(), hashes.clone());
+        lookups.push(variant(
+            "raw query sent to the store's reader threads (`with_read_connection`)",
+            1,
+            move |n| {
+                let (store, hashes) = (store.clone(), hashes.clone());
+                async move {
+                    for i in 0..n {
+                        let h = hashes[key(i)].clone();
+                        std::hint::black_box(
+                            store
+                                .with_read_connection(move |c| Ok(raw_lookup(c, &h)))
+                                .await
+                                .unwrap(),
+                        );
+                    }
+                }
+            },
+        ));
+    }
+    for tasks in [1, 16] {
+        let (pool, hashes) = (pool.clone(), hashes.clone());
+        lookups.push(variant(
+            "raw query, `spawn_blocking` per call (pool of connections)",
+            tasks,
+            move |n| {
+                let (pool, hashes) = (pool.clone(), hashes.clone());
+                spread(tasks, n, move |i| {
+                    let (pool, hashes) = (pool.clone(), hashes.clone());
+                    async move {
+                        tokio::task::spawn_blocking(move || {
+                            let conn = pool.lock().unwrap().pop().unwrap();
+                            std::hint::black_box(raw_lookup(&conn, &hashes[key(i)]));
+                            pool.lock().unwrap().push(conn);
+                        })
+                        .await
+                        .unwrap();
+                    }
+                })
+            },
+        ));
+    }
+    for tasks in [1, 16] {
+        let (pool, hashes) = (pool.clone(), hashes.clone());
+        lookups.push(variant(
+            "raw query, `block_in_place` per call (pool of connections)",
+            tasks,
+            move |n| {
+                let (pool, hashes) = (pool.clone(), hashes.clone());
+                spread(tasks, n, move |i| {
+                    let (pool, hashes) = (pool.clone(), hashes.clone());
+                    async move {
+                        tokio::task::block_in_place(|| {
+                            let conn = pool.lock().unwrap().pop().unwrap();
+                            std::hint::black_box(raw_lookup(&conn, &hashes[key(i)]));
+                            pool.lock().unwrap().push(conn);
+                        });
+                        tokio::task::yield_now().await;
+                    }
+                })
+            },
+        ));
+    }
+    lookups.push(variant(
+        "no-op round trip to a dedicated thread (channel + oneshot)",
+        1,
+        {
+            let (tx, rx) = flume::unbounded::<tokio::sync::oneshot::Sender<()>>();
+            std::thread::spawn(move || {
+                while let Ok(reply) = rx.recv() {
+                    let _ = reply.send(());
+                }
+            });
+            move |n| {
+                let tx = tx.clone();
+                async move {
+                    for _ in 0..n {
+                        let (s, r) = tokio::sync::oneshot::channel();
+                        tx.send(s).unwrap();
+                        r.await.unwrap();
+                    }
                 }
             }
-        })
-        .await;
-        table.push(Row {
-            name: "no-op round trip: channel to a dedicated thread + oneshot".into(),
-            concurrency: 1,
-            ops_per_sec: rate,
-            baseline: None,
-        });
-        let rate = measure(reps, n, |n| async move {
-            for i in 0..n {
-                std::hint::black_box(tokio::task::spawn_blocking(move || i).await.unwrap());
-            }
-        })
-        .await;
-        table.push(Row {
-            name: "no-op round trip: spawn_blocking".into(),
-            concurrency: 1,
-            ops_per_sec: rate,
-            baseline: None,
-        });
-    }
-
-    for conc in [1usize, 16] {
-        let rate = measure(reps, n, |n| {
-            let (store, hashes) = (store.clone(), hashes.clone());
-            async move {
-                let tasks: Vec<_> = (0..conc)
-                    .map(|t| {
-                        let (store, hashes) = (store.clone(), hashes.clone());
-                        tokio::spawn(async move {
-                            for i in (t..n).step_by(conc) {
-                                let a = store
-                                    .find_agent_by_token_hash(&hashes[(i * 7919) % AGENTS])
-                                    .await
-                                    .unwrap();
-                                std::hint::black_box(a.unwrap());
-                            }
-                        })
-                    })
-                    .collect();
-                futures::future::join_all(tasks).await;
-            }
-        })
-        .await;
-        table.push(Row {
-            name: "SqliteStore::find_agent_by_token_hash".into(),
-            concurrency: conc,
-            ops_per_sec: rate,
-            baseline: Some(raw1),
-        });
-    }
-
-    // Where the time goes: the raw query through the store's reader
-    // threads, and the row primitive without decoding into `Agent`.
-    let rate = measure(reps, n, |n| {
-        let (store, hashes) = (store.clone(), hashes.clone());
-        async move {
-            for i in 0..n {
-                let h = hashes[(i * 7919) % AGENTS].clone();
-                std::hint::black_box(
-                    store
-                        .with_read_connection(move |c| Ok(raw_lookup(c, &h)))
-                        .await
-                        .unwrap(),
-                );
-            }
-        }
-    })
+        },
+    ));
+    section(
+        &format!("Agent by token hash ({AGENTS} agents)"),
+        "lookups",
+        rounds,
+        n,
+        lookups,
+        &nothing,
+    )
     .await;
-    table.push(Row {
-        name: "raw query through the store's reader threads (with_read_connection)".into(),
-        concurrency: 1,
-        ops_per_sec: rate,
-        baseline: Some(raw1),
-    });
-    let rate = measure(reps, n, |n| {
-        let (store, hashes) = (store.clone(), hashes.clone());
-        async move {
-            for i in 0..n {
-                let q = Select::new(
-                    Agent::table_def(),
-                    Cond::eq("token_hash", hashes[(i * 7919) % AGENTS].clone()),
-                )
-                .limit(1);
-                std::hint::black_box(store.select_rows(&q).await.unwrap());
-            }
-        }
-    })
-    .await;
-    table.push(Row {
-        name: "SqliteStore::select_rows (rows, no model decode)".into(),
-        concurrency: 1,
-        ops_per_sec: rate,
-        baseline: Some(raw1),
-    });
 
     // --- newest 50 audit rows of an agent (10,000 rows of its own) ---
     // The raw baseline gets the plain-column index a hand-written schema
-    // would have; the store uses its index on the normalised timestamp.
-    raw.execute_batch("CREATE INDEX IF NOT EXISTS bench_plain_agent_ts ON kavach_audit_logs (agent_id, timestamp, id)")
+    // would have; the store orders by its index on the normalised timestamp.
+    raw.lock()
+        .unwrap()
+        .execute_batch("CREATE INDEX IF NOT EXISTS bench_plain_agent_ts ON kavach_audit_logs (agent_id, timestamp, id)")
         .unwrap();
-    let q_n = n / 10;
-    let raw_recent = measure_sync(reps, q_n, |n| {
-        let mut stmt = raw
-            .prepare_cached("SELECT * FROM kavach_audit_logs WHERE agent_id = ?1 ORDER BY timestamp DESC, id DESC LIMIT 50")
-            .unwrap();
-        for _ in 0..n {
-            let rows: Vec<Vec<SqlValue>> = stmt
-                .query_map([&hot], |r| {
-                    (0..13).map(|i| r.get::<_, SqlValue>(i)).collect()
-                })
-                .unwrap()
-                .collect::<rusqlite::Result<_>>()
-                .unwrap();
-            assert_eq!(rows.len(), 50);
-        }
-    });
-    table.push(Row {
-        name: "raw: newest 50 audit rows of an agent (plain index)".into(),
-        concurrency: 1,
-        ops_per_sec: raw_recent,
-        baseline: None,
-    });
-    let recent = measure(reps, q_n, |n| {
-        let (store, hot) = (store.clone(), hot.clone());
-        async move {
-            for _ in 0..n {
-                let rows = store
-                    .query_audit_logs(&AuditFilter::agent(hot.clone()), Some(50), None)
-                    .await
+    let mut recent = Vec::new();
+    {
+        let (raw, hot) = (raw.clone(), hot.clone());
+        recent.push(variant("raw rusqlite, plain `(agent_id, timestamp, id)` index", 1, move |n| {
+            let (raw, hot) = (raw.clone(), hot.clone());
+            async move {
+                let conn = raw.lock().unwrap();
+                let mut stmt = conn
+                    .prepare_cached(
+                        "SELECT * FROM kavach_audit_logs WHERE agent_id = ?1 ORDER BY timestamp DESC, id DESC LIMIT 50",
+                    )
                     .unwrap();
-                assert_eq!(rows.len(), 50);
+                for _ in 0..n {
+                    let rows: Vec<Vec<SqlValue>> = stmt
+                        .query_map([&hot], |r| (0..13).map(|i| r.get::<_, SqlValue>(i)).collect())
+                        .unwrap()
+                        .collect::<rusqlite::Result<_>>()
+                        .unwrap();
+                    assert_eq!(rows.len(), 50);
+                }
             }
-        }
-    })
+        }));
+    }
+    {
+        let (store, hot) = (store.clone(), hot.clone());
+        recent.push(variant(
+            "`SqliteStore::query_audit_logs(agent, limit 50)`",
+            1,
+            move |n| {
+                let (store, hot) = (store.clone(), hot.clone());
+                async move {
+                    for _ in 0..n {
+                        let rows = store
+                            .query_audit_logs(&AuditFilter::agent(hot.clone()), Some(50), None)
+                            .await
+                            .unwrap();
+                        assert_eq!(rows.len(), 50);
+                    }
+                }
+            },
+        ));
+    }
+    section(
+        "Newest 50 audit rows of an agent (100,000 rows, 10,000 of this agent)",
+        "queries",
+        rounds,
+        n / 10,
+        recent,
+        &nothing,
+    )
     .await;
-    table.push(Row {
-        name: "SqliteStore::query_audit_logs(agent, 50) (normalised order)".into(),
-        concurrency: 1,
-        ops_per_sec: recent,
-        baseline: Some(raw_recent),
-    });
 
     // --- audit inserts: single vs 100-row batch, FULL and NORMAL ---
-    let ins_n = if quick() { 300 } else { 2_000 };
+    let ins_n = if quick() { 200 } else { 1_000 };
     for sync in [Synchronous::Full, Synchronous::Normal] {
         let label = format!("{sync:?}").to_uppercase();
         let s = Arc::new(
@@ -492,110 +480,112 @@ async fn run() {
                 .await
                 .unwrap(),
         );
-        let raw_w = Connection::open(&path).unwrap();
-        raw_w.pragma_update(None, "synchronous", &label).unwrap();
-        let a = agents[1].clone();
-        // Start each measurement from an empty WAL, so that no side pays for
-        // checkpointing the other's (or the seeding's) pages.
-        let checkpoint = || {
-            raw_w
-                .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
-                .unwrap()
-        };
-        checkpoint();
-        let raw_single = measure_sync(reps, ins_n, |n| {
-            let mut stmt = raw_w.prepare_cached(INSERT_SQL).unwrap();
-            for i in 0..n {
-                stmt.execute(rusqlite::params_from_iter(raw_insert_params(&entry(
-                    &a, &user, i,
-                ))))
-                .unwrap();
-            }
-        });
-        table.push(Row {
-            name: format!("raw: one audit insert (autocommit), {label}"),
-            concurrency: 1,
-            ops_per_sec: raw_single,
-            baseline: None,
-        });
-        checkpoint();
-        let single = measure(reps, ins_n, |n| {
+        let raw_w = Arc::new(Mutex::new(Connection::open(&path).unwrap()));
+        raw_w
+            .lock()
+            .unwrap()
+            .pragma_update(None, "synchronous", &label)
+            .unwrap();
+        let (a, user) = (agents[1].clone(), user.clone());
+        let mut inserts = Vec::new();
+        {
+            let (raw_w, a, user) = (raw_w.clone(), a.clone(), user.clone());
+            inserts.push(variant(
+                "raw rusqlite: one insert (autocommit)",
+                1,
+                move |n| {
+                    let (raw_w, a, user) = (raw_w.clone(), a.clone(), user.clone());
+                    async move {
+                        let conn = raw_w.lock().unwrap();
+                        let mut stmt = conn.prepare_cached(INSERT_SQL).unwrap();
+                        for i in 0..n {
+                            stmt.execute(rusqlite::params_from_iter(raw_insert_params(&entry(
+                                &a, &user, i,
+                            ))))
+                            .unwrap();
+                        }
+                    }
+                },
+            ));
+        }
+        {
             let (s, a, user) = (s.clone(), a.clone(), user.clone());
-            async move {
-                for i in 0..n {
-                    s.create_audit_log(entry(&a, &user, i)).await.unwrap();
-                }
-            }
-        })
-        .await;
-        table.push(Row {
-            name: format!("SqliteStore::create_audit_log, {label}"),
-            concurrency: 1,
-            ops_per_sec: single,
-            baseline: Some(raw_single),
-        });
-
-        let batches = ins_n / 20;
-        checkpoint();
-        let raw_batch = measure_sync(reps, batches * 100, |rows| {
-            for _ in 0..rows / 100 {
-                let tx = raw_w.unchecked_transaction().unwrap();
-                {
-                    let mut stmt = tx.prepare_cached(INSERT_SQL).unwrap();
-                    for i in 0..100 {
-                        stmt.execute(rusqlite::params_from_iter(raw_insert_params(&entry(
-                            &a, &user, i,
-                        ))))
-                        .unwrap();
+            inserts.push(variant("`SqliteStore::create_audit_log`", 1, move |n| {
+                let (s, a, user) = (s.clone(), a.clone(), user.clone());
+                async move {
+                    for i in 0..n {
+                        s.create_audit_log(entry(&a, &user, i)).await.unwrap();
                     }
                 }
-                tx.commit().unwrap();
-            }
-        });
-        table.push(Row {
-            name: format!("raw: 100-row audit batch in a transaction, {label} (rows/s)"),
-            concurrency: 1,
-            ops_per_sec: raw_batch,
-            baseline: None,
-        });
-        checkpoint();
-        let batch = measure(reps, batches * 100, |rows| {
+            }));
+        }
+        {
+            let (raw_w, a, user) = (raw_w.clone(), a.clone(), user.clone());
+            inserts.push(variant(
+                "raw rusqlite: 100-row batch in one transaction (per row)",
+                1,
+                move |n| {
+                    let (raw_w, a, user) = (raw_w.clone(), a.clone(), user.clone());
+                    async move {
+                        let conn = raw_w.lock().unwrap();
+                        for _ in 0..n.div_ceil(100) {
+                            let tx = conn.unchecked_transaction().unwrap();
+                            {
+                                let mut stmt = tx.prepare_cached(INSERT_SQL).unwrap();
+                                for i in 0..100 {
+                                    stmt.execute(rusqlite::params_from_iter(raw_insert_params(
+                                        &entry(&a, &user, i),
+                                    )))
+                                    .unwrap();
+                                }
+                            }
+                            tx.commit().unwrap();
+                        }
+                    }
+                },
+            ));
+        }
+        {
             let (s, a, user) = (s.clone(), a.clone(), user.clone());
-            async move {
-                for _ in 0..rows / 100 {
-                    let entries: Vec<AuditLog> = (0..100).map(|i| entry(&a, &user, i)).collect();
-                    s.create_audit_logs(&entries).await.unwrap();
-                }
+            inserts.push(variant(
+                "`SqliteStore::create_audit_logs` (100 rows) (per row)",
+                1,
+                move |n| {
+                    let (s, a, user) = (s.clone(), a.clone(), user.clone());
+                    async move {
+                        for _ in 0..n.div_ceil(100) {
+                            let entries: Vec<AuditLog> =
+                                (0..100).map(|i| entry(&a, &user, i)).collect();
+                            s.create_audit_logs(&entries).await.unwrap();
+                        }
+                    }
+                },
+            ));
+        }
+        // Each measurement starts from an empty WAL, so that no variant pays
+        // for checkpointing another's pages.
+        let checkpoint = {
+            let raw_w = raw_w.clone();
+            move || {
+                raw_w
+                    .lock()
+                    .unwrap()
+                    .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+                    .unwrap()
             }
-        })
+        };
+        section(
+            &format!("Audit inserts, synchronous = {label}"),
+            "rows",
+            rounds.min(5),
+            ins_n,
+            inserts,
+            &checkpoint,
+        )
         .await;
-        table.push(Row {
-            name: format!("SqliteStore::create_audit_logs(100), {label} (rows/s)"),
-            concurrency: 1,
-            ops_per_sec: batch,
-            baseline: Some(raw_batch),
-        });
     }
-
-    println!("\n| operation | tasks | ops/s | µs/op | vs raw baseline |");
-    println!("|---|---:|---:|---:|---:|");
-    for r in &table {
-        let vs = r
-            .baseline
-            .map_or("—".to_string(), |b| format!("{:.2}×", r.ops_per_sec / b));
-        println!(
-            "| {} | {} | {:.0} | {:.1} | {} |",
-            r.name,
-            r.concurrency,
-            r.ops_per_sec,
-            1e6 / r.ops_per_sec,
-            vs
-        );
-    }
-    println!("\n(µs/op is wall time per operation at the given concurrency, i.e. 1/throughput.)");
 
     drop(store);
-    tokio::time::sleep(Duration::from_millis(10)).await;
     for suffix in ["", "-wal", "-shm"] {
         let mut p = path.clone().into_os_string();
         p.push(suffix);
