@@ -62,25 +62,23 @@ where
 }
 
 /// Runs `n` operations `tasks`-wide: task `t` does operations t, t+tasks, …
-fn spread<F, Fut>(tasks: usize, n: usize, op: F) -> impl Future<Output = ()> + Send
+async fn spread<F, Fut>(tasks: usize, n: usize, op: F)
 where
     F: Fn(usize) -> Fut + Send + Sync + Clone + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    async move {
-        let handles: Vec<_> = (0..tasks)
-            .map(|t| {
-                let op = op.clone();
-                tokio::spawn(async move {
-                    for i in (t..n).step_by(tasks) {
-                        op(i).await;
-                    }
-                })
+    let handles: Vec<_> = (0..tasks)
+        .map(|t| {
+            let op = op.clone();
+            tokio::spawn(async move {
+                for i in (t..n).step_by(tasks) {
+                    op(i).await;
+                }
             })
-            .collect();
-        for h in handles {
-            h.await.unwrap();
-        }
+        })
+        .collect();
+    for h in handles {
+        h.await.unwrap();
     }
 }
 
