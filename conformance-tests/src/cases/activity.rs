@@ -10,7 +10,7 @@ use serde_json::json;
 use super::builders as b;
 use super::support::{
     absent, assert_conflict, assert_found, assert_instant, assert_not_found, assert_reference,
-    assert_returns, assert_same, existing, keys, keys_of, present,
+    assert_returns, assert_same, existing, keys, keys_of, ok, present,
 };
 use crate::Ctx;
 use crate::fixtures::instant;
@@ -51,8 +51,8 @@ pub async fn audit_log_write_count_and_retention(ctx: &Ctx) {
             ..b::audit(&a.id, &v.id, 10)
         },
     ];
-    s.create_audit_logs(&bulk).await.expect("bulk");
-    s.create_audit_logs(&[]).await.expect("empty bulk");
+    ok(s.create_audit_logs(&bulk).await);
+    ok(s.create_audit_logs(&[]).await);
     let bad = [
         b::audit(&a.id, &u.id, 20),
         b::audit("agt_missing", &u.id, 22),
@@ -124,7 +124,7 @@ pub async fn audit_log_write_count_and_retention(ctx: &Ctx) {
     ];
     for (filter, n) in counts {
         assert_eq!(
-            s.count_audit_logs(&filter).await.unwrap(),
+            ok(s.count_audit_logs(&filter).await),
             n,
             "count_audit_logs({filter:?})"
         );
@@ -150,7 +150,7 @@ pub async fn audit_log_write_count_and_retention(ctx: &Ctx) {
     assert!(rest.next.is_none());
 
     // Strictly older than the cut-off: rows at 0, 2 and 4 s go, the one at 10 s stays.
-    assert_eq!(s.delete_audit_logs_before(instant(7)).await.unwrap(), 3);
+    assert_eq!(ok(s.delete_audit_logs_before(instant(7)).await), 3);
     assert_eq!(
         keys(
             &s.query_audit_logs(&AuditFilter::default(), None, None)
@@ -159,7 +159,7 @@ pub async fn audit_log_write_count_and_retention(ctx: &Ctx) {
         ),
         [bulk[2].id.clone()]
     );
-    assert_eq!(s.delete_audit_logs_before(instant(7)).await.unwrap(), 0);
+    assert_eq!(ok(s.delete_audit_logs_before(instant(7)).await), 0);
 }
 
 /// Rate-limit buckets: increments return 1, 2, 3 per (agent, resource,
@@ -172,28 +172,20 @@ pub async fn rate_limit_counters(ctx: &Ctx) {
     let other = b::seed_agent(s, &a.owner_id).await;
     for want in 1..=3 {
         assert_eq!(
-            s.increment_rate_limit(&a.id, "tool:x", window(0))
-                .await
-                .unwrap(),
+            ok(s.increment_rate_limit(&a.id, "tool:x", window(0)).await),
             want
         );
     }
     assert_eq!(
-        s.increment_rate_limit(&a.id, "tool:y", window(0))
-            .await
-            .unwrap(),
+        ok(s.increment_rate_limit(&a.id, "tool:y", window(0)).await),
         1
     );
     assert_eq!(
-        s.increment_rate_limit(&a.id, "tool:x", window(1))
-            .await
-            .unwrap(),
+        ok(s.increment_rate_limit(&a.id, "tool:x", window(1)).await),
         1
     );
     assert_eq!(
-        s.increment_rate_limit(&other.id, "tool:x", window(0))
-            .await
-            .unwrap(),
+        ok(s.increment_rate_limit(&other.id, "tool:x", window(0)).await),
         1
     );
 
@@ -213,60 +205,39 @@ pub async fn rate_limit_counters(ctx: &Ctx) {
     assert!(absent(s.get_rate_limit(&a.id, "tool:z", window(0)).await));
 
     assert_eq!(
-        s.set_rate_limit(&a.id, "tool:x", window(0), 10)
-            .await
-            .unwrap()
-            .count,
+        ok(s.set_rate_limit(&a.id, "tool:x", window(0), 10).await).count,
         10
     );
     assert_eq!(
-        s.increment_rate_limit(&a.id, "tool:x", window(0))
-            .await
-            .unwrap(),
+        ok(s.increment_rate_limit(&a.id, "tool:x", window(0)).await),
         11
     );
-    let created = s
-        .set_rate_limit(&a.id, "tool:x", window(2), 5)
-        .await
-        .expect("set creates");
+    let created = ok(s.set_rate_limit(&a.id, "tool:x", window(2), 5).await);
     assert_eq!(created.id, rate_limit_bucket_id(&a.id, "tool:x", window(2)));
     assert_eq!(created.count, 5);
     assert_eq!(
-        s.get_rate_limit(&a.id, "tool:x", window(2))
-            .await
-            .unwrap()
-            .map(|r| r.count),
+        ok(s.get_rate_limit(&a.id, "tool:x", window(2)).await).map(|r| r.count),
         Some(5)
     );
 
     assert_eq!(
-        s.sum_rate_limit_since(&a.id, "tool:x", window(0))
-            .await
-            .unwrap(),
+        ok(s.sum_rate_limit_since(&a.id, "tool:x", window(0)).await),
         11 + 1 + 5
     );
     assert_eq!(
-        s.sum_rate_limit_since(&a.id, "tool:x", window(1))
-            .await
-            .unwrap(),
+        ok(s.sum_rate_limit_since(&a.id, "tool:x", window(1)).await),
         1 + 5
     );
     assert_eq!(
-        s.sum_rate_limit_since(&a.id, "tool:x", window(3))
-            .await
-            .unwrap(),
+        ok(s.sum_rate_limit_since(&a.id, "tool:x", window(3)).await),
         0
     );
     assert_eq!(
-        s.sum_rate_limit_since(&a.id, "tool:none", window(0))
-            .await
-            .unwrap(),
+        ok(s.sum_rate_limit_since(&a.id, "tool:none", window(0)).await),
         0
     );
     assert_eq!(
-        s.sum_rate_limit_since(&other.id, "tool:x", window(0))
-            .await
-            .unwrap(),
+        ok(s.sum_rate_limit_since(&other.id, "tool:x", window(0)).await),
         1
     );
 
@@ -276,15 +247,13 @@ pub async fn rate_limit_counters(ctx: &Ctx) {
     );
 
     // Windows starting before window(1): (a, x, 0), (a, y, 0), (other, x, 0).
-    assert_eq!(s.purge_rate_limits_before(window(1)).await.unwrap(), 3);
+    assert_eq!(ok(s.purge_rate_limits_before(window(1)).await), 3);
     assert!(absent(s.get_rate_limit(&a.id, "tool:x", window(0)).await));
     assert_eq!(
-        s.sum_rate_limit_since(&a.id, "tool:x", window(0))
-            .await
-            .unwrap(),
+        ok(s.sum_rate_limit_since(&a.id, "tool:x", window(0)).await),
         6
     );
-    assert_eq!(s.purge_rate_limits_before(window(1)).await.unwrap(), 0);
+    assert_eq!(ok(s.purge_rate_limits_before(window(1)).await), 0);
 }
 
 /// Delegation lookups: `get_delegation_chain`, chains granted by an agent
@@ -295,7 +264,7 @@ pub async fn delegation_lookups_and_listings(ctx: &Ctx) {
     let owner = b::seed_user(s).await;
     let [a, bb, c, d] = [0; 4].map(|_| b::agent(&owner.id));
     for agent in [&a, &bb, &c, &d] {
-        s.create_agent(agent.clone()).await.unwrap();
+        ok(s.create_agent(agent.clone()).await);
     }
     let ab = s
         .create_delegation_chain(b::delegation(&a.id, &bb.id))
@@ -338,19 +307,14 @@ pub async fn delegation_lookups_and_listings(ctx: &Ctx) {
     assert!(absent(s.get_delegation_chain("dlg_missing").await));
 
     assert_eq!(
-        keys(&s.list_delegation_chains_from_agent(&a.id).await.unwrap()),
+        keys(&ok(s.list_delegation_chains_from_agent(&a.id).await)),
         keys_of(&[&ac, &ab])
     );
     assert_eq!(
-        keys(&s.list_delegation_chains_from_agent(&bb.id).await.unwrap()),
+        keys(&ok(s.list_delegation_chains_from_agent(&bb.id).await)),
         keys_of(&[&ba])
     );
-    assert!(
-        s.list_delegation_chains_from_agent(&c.id)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(ok(s.list_delegation_chains_from_agent(&c.id).await).is_empty());
 
     let to = |agent: String, at: i64| async move {
         keys(
@@ -379,12 +343,12 @@ pub async fn delegation_revoke_follows_the_chain(ctx: &Ctx) {
     let owner = b::seed_user(s).await;
     let [a, bb, c, d, e, f] = [0; 6].map(|_| b::agent(&owner.id));
     for agent in [&a, &bb, &c, &d, &e, &f] {
-        s.create_agent(agent.clone()).await.unwrap();
+        ok(s.create_agent(agent.clone()).await);
     }
     let chain = |from: &Agent, to: &Agent| b::delegation(&from.id, &to.id);
-    let c1 = s.create_delegation_chain(chain(&a, &bb)).await.unwrap();
-    let c2 = s.create_delegation_chain(chain(&bb, &c)).await.unwrap();
-    let c3 = s.create_delegation_chain(chain(&c, &d)).await.unwrap();
+    let c1 = ok(s.create_delegation_chain(chain(&a, &bb)).await);
+    let c2 = ok(s.create_delegation_chain(chain(&bb, &c)).await);
+    let c3 = ok(s.create_delegation_chain(chain(&c, &d)).await);
     let c4 = s
         .create_delegation_chain(DelegationChain {
             status: DelegationStatus::Revoked,
@@ -392,11 +356,11 @@ pub async fn delegation_revoke_follows_the_chain(ctx: &Ctx) {
         })
         .await
         .unwrap();
-    let c5 = s.create_delegation_chain(chain(&d, &bb)).await.unwrap(); // a cycle back to bb
-    let c6 = s.create_delegation_chain(chain(&a, &f)).await.unwrap(); // a sibling, not onward
-    let c7 = s.create_delegation_chain(chain(&e, &f)).await.unwrap(); // behind a revoked link
+    let c5 = ok(s.create_delegation_chain(chain(&d, &bb)).await); // a cycle back to bb
+    let c6 = ok(s.create_delegation_chain(chain(&a, &f)).await); // a sibling, not onward
+    let c7 = ok(s.create_delegation_chain(chain(&e, &f)).await); // behind a revoked link
 
-    let revoked = s.revoke_delegation_chain(&c1.id).await.expect("revoke");
+    let revoked = ok(s.revoke_delegation_chain(&c1.id).await);
     assert_eq!(revoked[0], c1.id, "the given chain comes first");
     let mut rest = revoked[1..].to_vec();
     rest.sort();
@@ -428,7 +392,7 @@ pub async fn delegation_update_delete_and_purge(ctx: &Ctx) {
     let owner = b::seed_user(s).await;
     let [a, bb, c] = [0; 3].map(|_| b::agent(&owner.id));
     for agent in [&a, &bb, &c] {
-        s.create_agent(agent.clone()).await.unwrap();
+        ok(s.create_agent(agent.clone()).await);
     }
     let ab = s
         .create_delegation_chain(b::delegation(&a.id, &bb.id))
@@ -455,7 +419,7 @@ pub async fn delegation_update_delete_and_purge(ctx: &Ctx) {
     );
     assert_not_found(s.update_delegation_chain("dlg_missing", &patch).await);
 
-    s.delete_delegation_chain(&bc.id).await.expect("delete");
+    ok(s.delete_delegation_chain(&bc.id).await);
     assert!(absent(s.get_delegation_chain(&bc.id).await));
     assert_not_found(s.delete_delegation_chain(&bc.id).await);
 
@@ -475,18 +439,14 @@ pub async fn delegation_update_delete_and_purge(ctx: &Ctx) {
         .unwrap();
     // ab (revoked, expiring at 3600 s) and soon go; later stays.
     assert_eq!(
-        s.purge_expired_delegation_chains(instant(5000))
-            .await
-            .unwrap(),
+        ok(s.purge_expired_delegation_chains(instant(5000)).await),
         2
     );
     assert!(absent(s.get_delegation_chain(&soon.id).await));
     assert!(absent(s.get_delegation_chain(&ab.id).await));
     assert!(present(s.get_delegation_chain(&later.id).await));
     assert_eq!(
-        s.purge_expired_delegation_chains(instant(5000))
-            .await
-            .unwrap(),
+        ok(s.purge_expired_delegation_chains(instant(5000)).await),
         0
     );
 }
@@ -498,7 +458,7 @@ pub async fn budget_policy_operations(ctx: &Ctx) {
     let s = ctx.store();
     let (u, a) = b::seed_user_agent(s).await;
     let other = b::seed_agent(s, &u.id).await;
-    let t = s.create_tenant(b::tenant()).await.unwrap();
+    let t = ok(s.create_tenant(b::tenant()).await);
     let p1 = s
         .create_budget_policy(b::budget_policy(Some(&a.id), None))
         .await
@@ -591,17 +551,17 @@ pub async fn budget_policy_operations(ctx: &Ctx) {
     ];
     for (filter, want) in cases {
         assert_eq!(
-            keys(&s.list_budget_policies(&filter).await.unwrap()),
+            keys(&ok(s.list_budget_policies(&filter).await)),
             want,
             "{filter:?}"
         );
     }
     assert_eq!(
-        keys(&s.list_budget_policies_for_agent(&a.id).await.unwrap()),
+        keys(&ok(s.list_budget_policies_for_agent(&a.id).await)),
         keys_of(&[&p1, &p2, &p5])
     );
     assert_eq!(
-        keys(&s.list_budget_policies_for_agent(&other.id).await.unwrap()),
+        keys(&ok(s.list_budget_policies_for_agent(&other.id).await)),
         keys_of(&[&p2, &p3, &p5])
     );
 
@@ -619,10 +579,10 @@ pub async fn budget_policy_operations(ctx: &Ctx) {
     };
     assert_returns(ctx, s.update_budget_policy(&p1.id, &patch).await, &want);
     assert_not_found(s.update_budget_policy("bud_missing", &patch).await);
-    s.delete_budget_policy(&p3.id).await.expect("delete");
+    ok(s.delete_budget_policy(&p3.id).await);
     assert_not_found(s.delete_budget_policy(&p3.id).await);
     assert_eq!(
-        keys(&s.list_budget_policies_for_agent(&other.id).await.unwrap()),
+        keys(&ok(s.list_budget_policies_for_agent(&other.id).await)),
         keys_of(&[&p2, &p5])
     );
 }
@@ -641,10 +601,7 @@ pub async fn cost_event_operations(ctx: &Ctx) {
         .await
         .unwrap();
     }
-    let a0 = s
-        .create_cost_event(b::cost_event("agt_a", 0, 100))
-        .await
-        .expect("create");
+    let a0 = ok(s.create_cost_event(b::cost_event("agt_a", 0, 100)).await);
     let batch = [
         b::cost_event("agt_a", 10, 200),
         CostEvent {
@@ -659,8 +616,8 @@ pub async fn cost_event_operations(ctx: &Ctx) {
             ..b::cost_event("agt_c", 16, 200)
         },
     ];
-    s.create_cost_events(&batch).await.expect("bulk");
-    s.create_cost_events(&[]).await.expect("empty bulk");
+    ok(s.create_cost_events(&batch).await);
+    ok(s.create_cost_events(&[]).await);
     assert_reference(
         s.create_cost_event(b::cost_event("agt_missing", 0, 1))
             .await,
@@ -743,17 +700,15 @@ pub async fn cost_event_operations(ctx: &Ctx) {
     ];
     for (filter, want) in sums {
         assert_eq!(
-            s.sum_cost_micros(&filter).await.unwrap(),
+            ok(s.sum_cost_micros(&filter).await),
             want,
             "sum_cost_micros({filter:?})"
         );
     }
 
-    s.create_cost_event(b::cost_event("agt_d", 30, 600))
-        .await
-        .unwrap();
+    ok(s.create_cost_event(b::cost_event("agt_d", 30, 600)).await);
     let all = CostFilter::default();
-    let top = |f: CostFilter, n: u64| async move { s.top_agents_by_cost(&f, n).await.unwrap() };
+    let top = |f: CostFilter, n: u64| async move { ok(s.top_agents_by_cost(&f, n).await) };
     let pairs = |v: &[(&str, i64)]| {
         v.iter()
             .map(|(a, n)| (a.to_string(), *n))
@@ -796,9 +751,9 @@ pub async fn cost_event_operations(ctx: &Ctx) {
     );
 
     // `<=`: the events at 0, 6 and 10 s go.
-    assert_eq!(s.delete_cost_events_before(instant(10)).await.unwrap(), 3);
-    assert_eq!(s.sum_cost_micros(&all).await.unwrap(), 300 + 200 + 600);
-    assert_eq!(s.delete_cost_events_before(instant(10)).await.unwrap(), 0);
+    assert_eq!(ok(s.delete_cost_events_before(instant(10)).await), 3);
+    assert_eq!(ok(s.sum_cost_micros(&all).await), 300 + 200 + 600);
+    assert_eq!(ok(s.delete_cost_events_before(instant(10)).await), 0);
 }
 
 /// Approval listings: pending requests of an agent (expired ones included)
@@ -808,10 +763,7 @@ pub async fn approval_listings(ctx: &Ctx) {
     let (u, a) = b::seed_user_agent(s).await;
     let v = b::seed_user(s).await;
     let other = b::seed_agent(s, &v.id).await;
-    let r1 = s
-        .create_approval_request(b::approval(&a.id, &u.id))
-        .await
-        .expect("create");
+    let r1 = ok(s.create_approval_request(b::approval(&a.id, &u.id)).await);
     let r2 = s
         .create_approval_request(ApprovalRequest {
             created_at: instant(10),
@@ -845,29 +797,24 @@ pub async fn approval_listings(ctx: &Ctx) {
     assert_found(ctx, s.get_approval_request(&r4.id).await, &r4);
     assert!(absent(s.get_approval_request("apr_missing").await));
     assert_eq!(
-        keys(&s.list_pending_approvals_by_agent(&a.id).await.unwrap()),
+        keys(&ok(s.list_pending_approvals_by_agent(&a.id).await)),
         keys_of(&[&r1, &r2])
     );
     assert_eq!(
-        keys(&s.list_pending_approvals_by_agent(&other.id).await.unwrap()),
+        keys(&ok(s.list_pending_approvals_by_agent(&other.id).await)),
         keys_of(&[&r3])
     );
-    assert!(
-        s.list_pending_approvals_by_agent("agt_missing")
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(ok(s.list_pending_approvals_by_agent("agt_missing").await).is_empty());
     assert_eq!(
-        keys(&s.list_pending_approvals(None).await.unwrap()),
+        keys(&ok(s.list_pending_approvals(None).await)),
         keys_of(&[&r1, &r2, &r3])
     );
     assert_eq!(
-        keys(&s.list_pending_approvals(Some(&u.id)).await.unwrap()),
+        keys(&ok(s.list_pending_approvals(Some(&u.id)).await)),
         keys_of(&[&r1, &r3])
     );
     assert_eq!(
-        keys(&s.list_pending_approvals(Some(&v.id)).await.unwrap()),
+        keys(&ok(s.list_pending_approvals(Some(&v.id)).await)),
         keys_of(&[&r2])
     );
 }
@@ -879,10 +826,7 @@ pub async fn approval_listings(ctx: &Ctx) {
 pub async fn approval_resolve_is_compare_and_set(ctx: &Ctx) {
     let s = ctx.store();
     let (u, a) = b::seed_user_agent(s).await;
-    let r = s
-        .create_approval_request(b::approval(&a.id, &u.id))
-        .await
-        .unwrap();
+    let r = ok(s.create_approval_request(b::approval(&a.id, &u.id)).await);
     let approved = existing(
         s.resolve_approval_request(
             &r.id,
@@ -909,10 +853,7 @@ pub async fn approval_resolve_is_compare_and_set(ctx: &Ctx) {
     ));
     assert_found(ctx, s.get_approval_request(&r.id).await, &want);
 
-    let d = s
-        .create_approval_request(b::approval(&a.id, &u.id))
-        .await
-        .unwrap();
+    let d = ok(s.create_approval_request(b::approval(&a.id, &u.id)).await);
     let denied = existing(
         s.resolve_approval_request(&d.id, ApprovalDecision::Deny, "bob", instant(70))
             .await,
@@ -921,10 +862,7 @@ pub async fn approval_resolve_is_compare_and_set(ctx: &Ctx) {
     assert_eq!(denied.responded_by.as_deref(), Some("bob"));
 
     // Expires at 600 s: too late at 5000 s, and the request stays pending.
-    let late = s
-        .create_approval_request(b::approval(&a.id, &u.id))
-        .await
-        .unwrap();
+    let late = ok(s.create_approval_request(b::approval(&a.id, &u.id)).await);
     assert!(absent(
         s.resolve_approval_request(&late.id, ApprovalDecision::Approve, "x", instant(5000))
             .await
@@ -941,15 +879,12 @@ pub async fn approval_resolve_is_compare_and_set(ctx: &Ctx) {
         responded_at: Some(None),
         ..Default::default()
     };
-    let reopened = s
-        .update_approval_request(&r.id, &patch)
-        .await
-        .expect("update");
+    let reopened = ok(s.update_approval_request(&r.id, &patch).await);
     assert_eq!(reopened.status, ApprovalStatus::Pending);
     assert_eq!(reopened.responded_at, None);
     assert_not_found(s.update_approval_request("apr_missing", &patch).await);
 
-    s.delete_approval_request(&d.id).await.expect("delete");
+    ok(s.delete_approval_request(&d.id).await);
     assert!(absent(s.get_approval_request(&d.id).await));
     assert_not_found(s.delete_approval_request(&d.id).await);
 }
@@ -981,7 +916,7 @@ pub async fn approval_expire_and_purge(ctx: &Ctx) {
         })
         .await
         .unwrap();
-    assert_eq!(s.expire_approval_requests(instant(5000)).await.unwrap(), 1);
+    assert_eq!(ok(s.expire_approval_requests(instant(5000)).await), 1);
     assert_eq!(
         existing(s.get_approval_request(&due.id).await).status,
         ApprovalStatus::Expired
@@ -994,12 +929,10 @@ pub async fn approval_expire_and_purge(ctx: &Ctx) {
         existing(s.get_approval_request(&answered.id).await).status,
         ApprovalStatus::Approved
     );
-    assert_eq!(s.expire_approval_requests(instant(5000)).await.unwrap(), 0);
+    assert_eq!(ok(s.expire_approval_requests(instant(5000)).await), 0);
 
     assert_eq!(
-        s.purge_expired_approval_requests(instant(5000))
-            .await
-            .unwrap(),
+        ok(s.purge_expired_approval_requests(instant(5000)).await),
         2
     );
     assert!(absent(s.get_approval_request(&due.id).await));
@@ -1049,7 +982,7 @@ pub async fn mcp_server_operations(ctx: &Ctx) {
             .await
     ));
     assert_eq!(
-        keys(&s.list_mcp_servers().await.unwrap()),
+        keys(&ok(s.list_mcp_servers().await)),
         keys_of(&[&m2, &m3, &m1])
     );
 
@@ -1060,7 +993,7 @@ pub async fn mcp_server_operations(ctx: &Ctx) {
         updated_at: Some(instant(30)),
         ..McpServerPatch::default()
     };
-    let updated = s.update_mcp_server(&m1.id, &patch).await.expect("update");
+    let updated = ok(s.update_mcp_server(&m1.id, &patch).await);
     let want = McpServer {
         status: McpServerStatus::Inactive,
         tools: vec![],
@@ -1072,10 +1005,7 @@ pub async fn mcp_server_operations(ctx: &Ctx) {
     assert_instant::<McpServer>(ctx, "created_at", updated.created_at, m1.created_at);
     assert_not_found(s.update_mcp_server("mcp_missing", &patch).await);
 
-    s.delete_mcp_server(&m3.id).await.expect("delete");
+    ok(s.delete_mcp_server(&m3.id).await);
     assert_not_found(s.delete_mcp_server(&m3.id).await);
-    assert_eq!(
-        keys(&s.list_mcp_servers().await.unwrap()),
-        keys_of(&[&m2, &m1])
-    );
+    assert_eq!(keys(&ok(s.list_mcp_servers().await)), keys_of(&[&m2, &m1]));
 }

@@ -8,7 +8,7 @@ use serde_json::json;
 use super::builders as b;
 use super::support::{
     absent, assert_conflict, assert_found, assert_instant, assert_not_found, assert_reference,
-    assert_returns, assert_same, existing, keys, keys_of, present,
+    assert_returns, assert_same, existing, keys, keys_of, ok, present,
 };
 use crate::Ctx;
 use crate::fixtures::instant;
@@ -19,7 +19,7 @@ use crate::fixtures::instant;
 pub async fn agent_create_and_lookups(ctx: &Ctx) {
     let s = ctx.store();
     let owner = b::seed_user(s).await;
-    let tenant = s.create_tenant(b::tenant()).await.unwrap();
+    let tenant = ok(s.create_tenant(b::tenant()).await);
     let want = Agent {
         tenant_id: Some(tenant.id.clone()),
         r#type: AgentType::Service,
@@ -37,10 +37,7 @@ pub async fn agent_create_and_lookups(ctx: &Ctx) {
         &want,
     );
     assert_eq!(
-        s.find_agent_by_token_hash(&other.token_hash)
-            .await
-            .unwrap()
-            .map(|a| a.id),
+        ok(s.find_agent_by_token_hash(&other.token_hash).await).map(|a| a.id),
         Some(other.id.clone())
     );
     assert!(absent(s.get_agent("agt_missing").await));
@@ -61,7 +58,7 @@ pub async fn agent_create_and_lookups(ctx: &Ctx) {
         })
         .await,
     );
-    assert_eq!(s.count_agents(&AgentFilter::default()).await.unwrap(), 2);
+    assert_eq!(ok(s.count_agents(&AgentFilter::default()).await), 2);
 }
 
 /// `create_agent_with_permissions` stores the agent and its permissions
@@ -86,7 +83,7 @@ pub async fn agent_create_with_permissions_is_all_or_nothing(ctx: &Ctx) {
         .await
         .expect("create");
     assert_same(ctx, &created, &agent);
-    let perms = s.list_permissions_by_agent(&agent.id).await.unwrap();
+    let perms = ok(s.list_permissions_by_agent(&agent.id).await);
     assert_eq!(keys(&perms), keys_of(&[&p1, &p2]));
     assert_same(ctx, &perms[1], &p2);
 
@@ -106,15 +103,8 @@ pub async fn agent_create_with_permissions_is_all_or_nothing(ctx: &Ctx) {
 
     // No permissions at all is fine.
     let bare = b::agent(&owner.id);
-    s.create_agent_with_permissions(bare.clone(), &[])
-        .await
-        .expect("no permissions");
-    assert!(
-        s.list_permissions_by_agent(&bare.id)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    ok(s.create_agent_with_permissions(bare.clone(), &[]).await);
+    assert!(ok(s.list_permissions_by_agent(&bare.id).await).is_empty());
 }
 
 /// `list_agents` and `count_agents`: each `AgentFilter` field (tenant
@@ -123,7 +113,7 @@ pub async fn agent_list_filters_newest_first(ctx: &Ctx) {
     let s = ctx.store();
     let o1 = b::seed_user(s).await;
     let o2 = b::seed_user(s).await;
-    let t = s.create_tenant(b::tenant()).await.unwrap();
+    let t = ok(s.create_tenant(b::tenant()).await);
     let mk = |id: &str,
               owner: &str,
               tenant: Option<&str>,
@@ -181,7 +171,7 @@ pub async fn agent_list_filters_newest_first(ctx: &Ctx) {
         ),
     ];
     for a in &agents {
-        s.create_agent(a.clone()).await.unwrap();
+        ok(s.create_agent(a.clone()).await);
     }
     let cases: Vec<(AgentFilter, Vec<&str>)> = vec![
         (
@@ -255,12 +245,12 @@ pub async fn agent_list_filters_newest_first(ctx: &Ctx) {
     ];
     for (filter, want) in cases {
         assert_eq!(
-            keys(&s.list_agents(&filter).await.unwrap()),
+            keys(&ok(s.list_agents(&filter).await)),
             want,
             "list_agents({filter:?})"
         );
         assert_eq!(
-            s.count_agents(&filter).await.unwrap(),
+            ok(s.count_agents(&filter).await),
             want.len() as u64,
             "count_agents({filter:?})"
         );
@@ -286,10 +276,7 @@ pub async fn agent_list_page_walks_newest_first(ctx: &Ctx) {
         b::seed_agent(s, &stranger.id).await;
     }
     let filter = AgentFilter::owner(owner.id.clone());
-    let first = s
-        .list_agents_page(&filter, &PageRequest::first(2))
-        .await
-        .unwrap();
+    let first = ok(s.list_agents_page(&filter, &PageRequest::first(2)).await);
     assert_eq!(keys(&first.items), ids[0..2]);
     let second = s
         .list_agents_page(&filter, &PageRequest::after(2, first.next.expect("more")))
@@ -302,10 +289,7 @@ pub async fn agent_list_page_walks_newest_first(ctx: &Ctx) {
         .unwrap();
     assert_eq!(keys(&last.items), ids[4..5]);
     assert!(last.next.is_none());
-    let all = s
-        .list_agents_page(&filter, &PageRequest::default())
-        .await
-        .unwrap();
+    let all = ok(s.list_agents_page(&filter, &PageRequest::default()).await);
     assert_eq!(keys(&all.items), ids);
     assert!(all.next.is_none());
     let none = s
@@ -337,7 +321,7 @@ pub async fn agent_update_touch_and_rotate(ctx: &Ctx) {
     assert_returns(ctx, s.update_agent(&agent.id, &patch).await, &want);
     assert_not_found(s.update_agent("agt_missing", &patch).await);
 
-    assert!(s.touch_agent(&agent.id, instant(50)).await.unwrap());
+    assert!(ok(s.touch_agent(&agent.id, instant(50)).await));
     let touched = existing(s.get_agent(&agent.id).await);
     assert_same(
         ctx,
@@ -347,7 +331,7 @@ pub async fn agent_update_touch_and_rotate(ctx: &Ctx) {
             ..want.clone()
         },
     );
-    assert!(!s.touch_agent("agt_missing", instant(50)).await.unwrap());
+    assert!(!ok(s.touch_agent("agt_missing", instant(50)).await));
 
     let rotated = s
         .rotate_agent_token(&agent.id, "new-hash", "kv_newtoken", instant(60))
@@ -392,7 +376,7 @@ pub async fn agent_revoke_revokes_granted_delegations(ctx: &Ctx) {
         .await
         .unwrap();
 
-    let revoked = s.revoke_agent(&a.id, instant(70)).await.expect("revoke");
+    let revoked = ok(s.revoke_agent(&a.id, instant(70)).await);
     let want = Agent {
         status: AgentStatus::Revoked,
         updated_at: instant(70),
@@ -428,10 +412,7 @@ pub async fn agent_bulk_revoke_and_expire(ctx: &Ctx) {
         .await
         .unwrap();
     let a4 = b::seed_agent(s, &other.id).await;
-    assert_eq!(
-        s.revoke_agents_by_owner(&o.id, instant(80)).await.unwrap(),
-        2
-    );
+    assert_eq!(ok(s.revoke_agents_by_owner(&o.id, instant(80)).await), 2);
     for id in [&a1.id, &a2.id] {
         let got = existing(s.get_agent(id).await);
         assert_eq!(got.status, AgentStatus::Revoked);
@@ -439,14 +420,9 @@ pub async fn agent_bulk_revoke_and_expire(ctx: &Ctx) {
     }
     assert_found(ctx, s.get_agent(&a3.id).await, &a3);
     assert_found(ctx, s.get_agent(&a4.id).await, &a4);
+    assert_eq!(ok(s.revoke_agents_by_owner(&o.id, instant(81)).await), 0);
     assert_eq!(
-        s.revoke_agents_by_owner(&o.id, instant(81)).await.unwrap(),
-        0
-    );
-    assert_eq!(
-        s.revoke_agents_by_owner("usr_missing", instant(81))
-            .await
-            .unwrap(),
+        ok(s.revoke_agents_by_owner("usr_missing", instant(81)).await),
         0
     );
 
@@ -480,14 +456,14 @@ pub async fn agent_bulk_revoke_and_expire(ctx: &Ctx) {
         })
         .await
         .unwrap();
-    assert_eq!(s.expire_agents(instant(5000)).await.unwrap(), 1);
+    assert_eq!(ok(s.expire_agents(instant(5000)).await), 1);
     let got = existing(s.get_agent(&due.id).await);
     assert_eq!(got.status, AgentStatus::Expired);
     assert_instant::<Agent>(ctx, "updated_at", got.updated_at, instant(5000));
     for a in [&later, &never, &revoked_due] {
         assert_found(ctx, s.get_agent(&a.id).await, a);
     }
-    assert_eq!(s.expire_agents(instant(5000)).await.unwrap(), 0);
+    assert_eq!(ok(s.expire_agents(instant(5000)).await), 0);
 }
 
 /// `delete_agent` deletes the row (its permissions go by cascade), is
@@ -496,16 +472,14 @@ pub async fn agent_bulk_revoke_and_expire(ctx: &Ctx) {
 pub async fn agent_delete_removes_row_or_refuses(ctx: &Ctx) {
     let s = ctx.store();
     let (user, plain) = b::seed_user_agent(s).await;
-    let perm = s.create_permission(b::permission(&plain.id)).await.unwrap();
-    s.delete_agent(&plain.id).await.expect("delete");
+    let perm = ok(s.create_permission(b::permission(&plain.id)).await);
+    ok(s.delete_agent(&plain.id).await);
     assert!(absent(s.get_agent(&plain.id).await));
     assert!(absent(s.get_permission(&perm.id).await));
     assert_not_found(s.delete_agent(&plain.id).await);
 
     let audited = b::seed_agent(s, &user.id).await;
-    s.create_audit_log(b::audit(&audited.id, &user.id, 0))
-        .await
-        .unwrap();
+    ok(s.create_audit_log(b::audit(&audited.id, &user.id, 0)).await);
     assert_reference(s.delete_agent(&audited.id).await);
     assert!(present(s.get_agent(&audited.id).await));
 
@@ -538,28 +512,18 @@ pub async fn agent_delete_cascade_reports_every_table(ctx: &Ctx) {
     s.create_audit_logs(&[b::audit(&a.id, &user.id, 0), b::audit(&a.id, &user.id, 2)])
         .await
         .unwrap();
-    let other_audit = s
-        .create_audit_log(b::audit(&other.id, &user.id, 4))
-        .await
-        .unwrap();
+    let other_audit = ok(s.create_audit_log(b::audit(&other.id, &user.id, 4)).await);
     s.create_permissions(&[b::permission(&a.id), b::permission(&a.id)])
         .await
         .unwrap();
-    let other_perm = s.create_permission(b::permission(&other.id)).await.unwrap();
-    s.increment_rate_limit(&a.id, "tool:x", instant(0))
-        .await
-        .unwrap();
-    s.increment_rate_limit(&a.id, "tool:y", instant(0))
-        .await
-        .unwrap();
+    let other_perm = ok(s.create_permission(b::permission(&other.id)).await);
+    ok(s.increment_rate_limit(&a.id, "tool:x", instant(0)).await);
+    ok(s.increment_rate_limit(&a.id, "tool:y", instant(0)).await);
     s.create_budget_policy(b::budget_policy(Some(&a.id), None))
         .await
         .unwrap();
-    let global = s
-        .create_budget_policy(b::budget_policy(None, None))
-        .await
-        .unwrap();
-    s.create_agent_card(b::agent_card(&a.id)).await.unwrap();
+    let global = ok(s.create_budget_policy(b::budget_policy(None, None)).await);
+    ok(s.create_agent_card(b::agent_card(&a.id)).await);
     s.create_approval_request(b::approval(&a.id, &user.id))
         .await
         .unwrap();
@@ -569,12 +533,12 @@ pub async fn agent_delete_cascade_reports_every_table(ctx: &Ctx) {
     s.upsert_trust_score(b::trust_score(&other.id, 90, TrustLevel::Trusted))
         .await
         .unwrap();
-    s.create_agent_did(b::agent_did(&a.id)).await.unwrap();
+    ok(s.create_agent_did(b::agent_did(&a.id)).await);
     s.create_cost_events(&[b::cost_event(&a.id, 0, 5), b::cost_event(&a.id, 2, 7)])
         .await
         .unwrap();
 
-    let report = s.delete_agent_cascade(&a.id).await.expect("cascade");
+    let report = ok(s.delete_agent_cascade(&a.id).await);
     let want: &[(&str, u64)] = &[
         ("kavach_delegation_chains", 2),
         ("kavach_audit_logs", 2),
@@ -598,7 +562,7 @@ pub async fn agent_delete_cascade_reports_every_table(ctx: &Ctx) {
     }
     assert_eq!(report.total(), want.iter().map(|(_, n)| n).sum::<u64>());
     assert!(absent(s.get_agent(&a.id).await));
-    assert!(s.list_permissions_by_agent(&a.id).await.unwrap().is_empty());
+    assert!(ok(s.list_permissions_by_agent(&a.id).await).is_empty());
     assert!(absent(s.get_trust_score(&a.id).await));
 
     assert!(present(s.get_agent(&other.id).await));
@@ -643,23 +607,16 @@ pub async fn permission_operations(ctx: &Ctx) {
         constraints: None,
         ..b::permission(&a.id)
     };
-    s.create_permissions(&[p2.clone(), p3.clone()])
-        .await
-        .expect("bulk");
-    s.create_permissions(&[]).await.expect("empty bulk");
-    let q = s.create_permission(b::permission(&other.id)).await.unwrap();
+    ok(s.create_permissions(&[p2.clone(), p3.clone()]).await);
+    ok(s.create_permissions(&[]).await);
+    let q = ok(s.create_permission(b::permission(&other.id)).await);
     assert_reference(s.create_permission(b::permission("agt_missing")).await);
 
     assert_eq!(
-        keys(&s.list_permissions_by_agent(&a.id).await.unwrap()),
+        keys(&ok(s.list_permissions_by_agent(&a.id).await)),
         keys_of(&[&p2, &p1, &p3])
     );
-    assert!(
-        s.list_permissions_by_agent("agt_missing")
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(ok(s.list_permissions_by_agent("agt_missing").await).is_empty());
     assert_found(ctx, s.get_permission(&p3.id).await, &p3);
     assert!(absent(s.get_permission("perm_missing").await));
 
@@ -676,12 +633,12 @@ pub async fn permission_operations(ctx: &Ctx) {
     assert_returns(ctx, s.update_permission(&p1.id, &patch).await, &want);
     assert_not_found(s.update_permission("perm_missing", &patch).await);
 
-    s.delete_permission(&p1.id).await.expect("delete");
+    ok(s.delete_permission(&p1.id).await);
     assert_not_found(s.delete_permission(&p1.id).await);
-    assert_eq!(s.delete_permissions_by_agent(&a.id).await.unwrap(), 2);
-    assert_eq!(s.delete_permissions_by_agent(&a.id).await.unwrap(), 0);
+    assert_eq!(ok(s.delete_permissions_by_agent(&a.id).await), 2);
+    assert_eq!(ok(s.delete_permissions_by_agent(&a.id).await), 0);
     assert_eq!(
-        keys(&s.list_permissions_by_agent(&other.id).await.unwrap()),
+        keys(&ok(s.list_permissions_by_agent(&other.id).await)),
         [q.id]
     );
 }
@@ -693,8 +650,8 @@ pub async fn permission_replace_swaps_the_set(ctx: &Ctx) {
     let (_, a) = b::seed_user_agent(s).await;
     let other = b::seed_agent(s, &a.owner_id).await;
     let old = [b::permission(&a.id), b::permission(&a.id)];
-    s.create_permissions(&old).await.unwrap();
-    let q = s.create_permission(b::permission(&other.id)).await.unwrap();
+    ok(s.create_permissions(&old).await);
+    let q = ok(s.create_permission(b::permission(&other.id)).await);
 
     let new = [
         Permission {
@@ -707,10 +664,8 @@ pub async fn permission_replace_swaps_the_set(ctx: &Ctx) {
             ..b::permission(&a.id)
         },
     ];
-    s.replace_agent_permissions(&a.id, &new)
-        .await
-        .expect("replace");
-    let got = s.list_permissions_by_agent(&a.id).await.unwrap();
+    ok(s.replace_agent_permissions(&a.id, &new).await);
+    let got = ok(s.list_permissions_by_agent(&a.id).await);
     assert_eq!(keys(&got), keys_of(&[&new[0], &new[1]]));
     assert_same(ctx, &got[1], &new[1]);
 
@@ -721,16 +676,14 @@ pub async fn permission_replace_swaps_the_set(ctx: &Ctx) {
             .await,
     );
     assert_eq!(
-        keys(&s.list_permissions_by_agent(&a.id).await.unwrap()),
+        keys(&ok(s.list_permissions_by_agent(&a.id).await)),
         keys_of(&[&new[0], &new[1]])
     );
 
-    s.replace_agent_permissions(&a.id, &[])
-        .await
-        .expect("clear");
-    assert!(s.list_permissions_by_agent(&a.id).await.unwrap().is_empty());
+    ok(s.replace_agent_permissions(&a.id, &[]).await);
+    assert!(ok(s.list_permissions_by_agent(&a.id).await).is_empty());
     assert_eq!(
-        keys(&s.list_permissions_by_agent(&other.id).await.unwrap()),
+        keys(&ok(s.list_permissions_by_agent(&other.id).await)),
         [q.id]
     );
 }
@@ -748,14 +701,14 @@ pub async fn agent_card_operations(ctx: &Ctx) {
         })
         .await
         .unwrap();
-    let early = s.create_agent_card(b::agent_card(&a.id)).await.unwrap();
-    let foreign = s.create_agent_card(b::agent_card(&other.id)).await.unwrap();
+    let early = ok(s.create_agent_card(b::agent_card(&a.id)).await);
+    let foreign = ok(s.create_agent_card(b::agent_card(&other.id)).await);
     assert_reference(s.create_agent_card(b::agent_card("agt_missing")).await);
 
     assert_found(ctx, s.get_agent_card(&late.id).await, &late);
     assert!(absent(s.get_agent_card("card_missing").await));
     assert_eq!(
-        keys(&s.list_agent_cards_by_agent(&a.id).await.unwrap()),
+        keys(&ok(s.list_agent_cards_by_agent(&a.id).await)),
         keys_of(&[&early, &late])
     );
 
@@ -776,14 +729,14 @@ pub async fn agent_card_operations(ctx: &Ctx) {
     assert_returns(ctx, s.update_agent_card(&late.id, &patch).await, &want);
     assert_not_found(s.update_agent_card("card_missing", &patch).await);
 
-    s.delete_agent_card(&late.id).await.expect("delete");
+    ok(s.delete_agent_card(&late.id).await);
     assert_not_found(s.delete_agent_card(&late.id).await);
     assert_eq!(
-        keys(&s.list_agent_cards_by_agent(&a.id).await.unwrap()),
+        keys(&ok(s.list_agent_cards_by_agent(&a.id).await)),
         [early.id]
     );
     assert_eq!(
-        keys(&s.list_agent_cards_by_agent(&other.id).await.unwrap()),
+        keys(&ok(s.list_agent_cards_by_agent(&other.id).await)),
         [foreign.id]
     );
 }
@@ -794,10 +747,7 @@ pub async fn agent_did_operations(ctx: &Ctx) {
     let s = ctx.store();
     let (_, a) = b::seed_user_agent(s).await;
     let other = b::seed_agent(s, &a.owner_id).await;
-    let did = s
-        .create_agent_did(b::agent_did(&a.id))
-        .await
-        .expect("create");
+    let did = ok(s.create_agent_did(b::agent_did(&a.id)).await);
     assert_conflict(s.create_agent_did(b::agent_did(&a.id)).await);
     assert_conflict(
         s.create_agent_did(AgentDid {
@@ -835,7 +785,7 @@ pub async fn agent_did_operations(ctx: &Ctx) {
     assert_returns(ctx, s.update_agent_did(&a.id, &patch).await, &want);
     assert_not_found(s.update_agent_did("agt_missing", &patch).await);
 
-    s.delete_agent_did(&a.id).await.expect("delete");
+    ok(s.delete_agent_did(&a.id).await);
     assert!(absent(s.get_agent_did(&a.id).await));
     assert_not_found(s.delete_agent_did(&a.id).await);
     assert!(present(s.get_agent_did(&other.id).await));
@@ -878,7 +828,7 @@ pub async fn trust_score_operations(ctx: &Ctx) {
         .await
         .unwrap();
     let list = |level: Option<TrustLevel>, min: Option<i64>| async move {
-        keys(&s.list_trust_scores(level, min).await.unwrap())
+        keys(&ok(s.list_trust_scores(level, min).await))
     };
     assert_eq!(list(None, None).await, ["agt_d", "agt_a", "agt_b", "agt_c"]);
     assert_eq!(
@@ -895,7 +845,7 @@ pub async fn trust_score_operations(ctx: &Ctx) {
         Vec::<String>::new()
     );
 
-    s.delete_trust_score("agt_a").await.expect("delete");
+    ok(s.delete_trust_score("agt_a").await);
     assert!(absent(s.get_trust_score("agt_a").await));
     assert_not_found(s.delete_trust_score("agt_a").await);
     assert_reference(

@@ -11,7 +11,7 @@ use kavach_store_core::prelude::*;
 
 use super::builders as b;
 use super::support::{
-    Kind, absent, all_ok, count, exactly_one, existing, expect_err, race, race_on,
+    Kind, absent, all_ok, count, exactly_one, existing, expect_err, ok, race, race_on,
 };
 use crate::Ctx;
 use crate::fixtures::{at, id};
@@ -341,10 +341,7 @@ pub async fn concurrent_oauth_refresh_token_consumed_once(ctx: &Ctx) {
 /// 32 concurrent callbacks with one OAuth state: exactly one.
 pub async fn concurrent_oauth_state_consumed_once(ctx: &Ctx) {
     let store = ctx.store();
-    let state = store
-        .create_oauth_state(b::oauth_state())
-        .await
-        .expect("state");
+    let state = ok(store.create_oauth_state(b::oauth_state()).await);
     let won = consumed_once(
         ctx,
         &state.state,
@@ -419,19 +416,13 @@ pub async fn concurrent_passkey_counter_advances_once(ctx: &Ctx) {
 pub async fn concurrent_session_refresh_wins_once(ctx: &Ctx) {
     let store = ctx.store();
     let user = b::seed_user(store).await;
-    let old = store
-        .create_session(b::session(&user.id))
-        .await
-        .expect("session");
+    let old = ok(store.create_session(b::session(&user.id)).await);
     let winner = consumed_once(ctx, &old.id, "refresh_session", |s, old_id| {
         let fresh = b::session(&user.id);
         async move { s.refresh_session(&old_id, fresh).await }
     })
     .await;
-    let sessions = store
-        .list_sessions_by_user(&user.id)
-        .await
-        .expect("sessions");
+    let sessions = ok(store.list_sessions_by_user(&user.id).await);
     assert_eq!(
         sessions.iter().map(|s| s.id.clone()).collect::<Vec<_>>(),
         vec![winner.id],
@@ -556,7 +547,7 @@ pub async fn concurrent_invitation_acceptance_has_one_winner(ctx: &Ctx) {
     .await;
     let (accepted, member) = exactly_one(results, "accept_org_invitation");
     assert_eq!(accepted.status, InvitationStatus::Accepted);
-    let members = store.list_org_members(&org.id).await.expect("members");
+    let members = ok(store.list_org_members(&org.id).await);
     assert_eq!(
         members
             .iter()

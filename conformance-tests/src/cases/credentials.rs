@@ -10,7 +10,7 @@ use serde_json::json;
 use super::builders as b;
 use super::support::{
     absent, assert_conflict, assert_found, assert_instant, assert_not_found, assert_reference,
-    assert_returns, assert_same, existing, keys, keys_of, present,
+    assert_returns, assert_same, existing, keys, keys_of, ok, present,
 };
 use crate::Ctx;
 use crate::fixtures::instant;
@@ -66,7 +66,7 @@ pub async fn passkey_credential_operations(ctx: &Ctx) {
             .await
     ));
     assert_eq!(
-        keys(&s.list_passkey_credentials_by_user(&u.id).await.unwrap()),
+        keys(&ok(s.list_passkey_credentials_by_user(&u.id).await)),
         keys_of(&[&early, &late])
     );
 
@@ -108,11 +108,11 @@ pub async fn passkey_credential_operations(ctx: &Ctx) {
         0
     );
     assert_eq!(
-        keys(&s.list_passkey_credentials_by_user(&u.id).await.unwrap()),
+        keys(&ok(s.list_passkey_credentials_by_user(&u.id).await)),
         keys_of(&[&early])
     );
     assert_eq!(
-        keys(&s.list_passkey_credentials_by_user(&v.id).await.unwrap()),
+        keys(&ok(s.list_passkey_credentials_by_user(&v.id).await)),
         keys_of(&[&theirs])
     );
 }
@@ -201,10 +201,7 @@ pub async fn passkey_challenge_consume_and_purge(ctx: &Ctx) {
             .await
     ));
 
-    let stale = s
-        .create_passkey_challenge(b::passkey_challenge(None))
-        .await
-        .unwrap();
+    let stale = ok(s.create_passkey_challenge(b::passkey_challenge(None)).await);
     assert!(absent(
         s.consume_passkey_challenge(&stale.challenge, instant(5000))
             .await
@@ -221,10 +218,7 @@ pub async fn passkey_challenge_consume_and_purge(ctx: &Ctx) {
             .await
     ));
 
-    let old = s
-        .create_passkey_challenge(b::passkey_challenge(None))
-        .await
-        .unwrap();
+    let old = ok(s.create_passkey_challenge(b::passkey_challenge(None)).await);
     let young = s
         .create_passkey_challenge(PasskeyChallenge {
             expires_at: instant(10_000),
@@ -233,9 +227,7 @@ pub async fn passkey_challenge_consume_and_purge(ctx: &Ctx) {
         .await
         .unwrap();
     assert_eq!(
-        s.purge_expired_passkey_challenges(instant(5000))
-            .await
-            .unwrap(),
+        ok(s.purge_expired_passkey_challenges(instant(5000)).await),
         1
     );
     assert!(absent(
@@ -286,7 +278,7 @@ pub async fn totp_operations(ctx: &Ctx) {
     assert_not_found(s.update_totp("usr_missing", &patch).await);
     assert_reference(s.upsert_totp(b::totp("usr_missing")).await);
 
-    s.delete_totp(&u.id).await.expect("delete");
+    ok(s.delete_totp(&u.id).await);
     assert!(absent(s.get_totp(&u.id).await));
     assert_not_found(s.delete_totp(&u.id).await);
 }
@@ -322,7 +314,7 @@ pub async fn trusted_device_operations(ctx: &Ctx) {
         .await
         .unwrap();
     assert_eq!(
-        keys(&s.list_trusted_devices_by_user(&u.id).await.unwrap()),
+        keys(&ok(s.list_trusted_devices_by_user(&u.id).await)),
         keys_of(&[&d0, &d1, &d2])
     );
 
@@ -363,10 +355,10 @@ pub async fn trusted_device_operations(ctx: &Ctx) {
     ));
     assert_not_found(s.update_trusted_device("dev_missing", &patch).await);
 
-    s.delete_trusted_device(&d2.id).await.expect("delete");
+    ok(s.delete_trusted_device(&d2.id).await);
     assert_not_found(s.delete_trusted_device(&d2.id).await);
-    assert_eq!(s.delete_trusted_devices_by_user(&u.id).await.unwrap(), 2);
-    assert_eq!(s.delete_trusted_devices_by_user(&u.id).await.unwrap(), 0);
+    assert_eq!(ok(s.delete_trusted_devices_by_user(&u.id).await), 2);
+    assert_eq!(ok(s.delete_trusted_devices_by_user(&u.id).await), 0);
 
     s.create_trusted_device(TrustedDevice {
         expires_at: instant(100),
@@ -374,14 +366,9 @@ pub async fn trusted_device_operations(ctx: &Ctx) {
     })
     .await
     .unwrap();
+    assert_eq!(ok(s.purge_expired_trusted_devices(instant(5000)).await), 1);
     assert_eq!(
-        s.purge_expired_trusted_devices(instant(5000))
-            .await
-            .unwrap(),
-        1
-    );
-    assert_eq!(
-        keys(&s.list_trusted_devices_by_user(&v.id).await.unwrap()),
+        keys(&ok(s.list_trusted_devices_by_user(&v.id).await)),
         keys_of(&[&theirs])
     );
 }
@@ -393,7 +380,7 @@ pub async fn api_key_operations(ctx: &Ctx) {
     let s = ctx.store();
     let u = b::seed_user(s).await;
     let v = b::seed_user(s).await;
-    let k1 = s.create_api_key(b::api_key(&u.id)).await.expect("create");
+    let k1 = ok(s.create_api_key(b::api_key(&u.id)).await);
     let k2 = s
         .create_api_key(ApiKey {
             created_at: instant(10),
@@ -402,7 +389,7 @@ pub async fn api_key_operations(ctx: &Ctx) {
         })
         .await
         .unwrap();
-    let kv = s.create_api_key(b::api_key(&v.id)).await.unwrap();
+    let kv = ok(s.create_api_key(b::api_key(&v.id)).await);
     assert_conflict(
         s.create_api_key(ApiKey {
             key_hash: k1.key_hash.clone(),
@@ -417,17 +404,15 @@ pub async fn api_key_operations(ctx: &Ctx) {
     assert!(absent(s.get_api_key("key_missing").await));
     assert!(absent(s.find_api_key_by_hash("no-such-hash").await));
     assert_eq!(
-        keys(&s.list_api_keys_by_user(&u.id).await.unwrap()),
+        keys(&ok(s.list_api_keys_by_user(&u.id).await)),
         keys_of(&[&k2, &k1])
     );
     assert_eq!(
-        keys(&s.list_api_keys_by_user(&v.id).await.unwrap()),
+        keys(&ok(s.list_api_keys_by_user(&v.id).await)),
         keys_of(&[&kv])
     );
 
-    s.update_api_key_last_used(&k1.id, instant(70))
-        .await
-        .expect("touch");
+    ok(s.update_api_key_last_used(&k1.id, instant(70)).await);
     let touched = ApiKey {
         last_used_at: Some(instant(70)),
         ..k1.clone()
@@ -457,7 +442,7 @@ pub async fn api_key_operations(ctx: &Ctx) {
 pub async fn api_key_rotate_delete_and_purge(ctx: &Ctx) {
     let s = ctx.store();
     let u = b::seed_user(s).await;
-    let old = s.create_api_key(b::api_key(&u.id)).await.unwrap();
+    let old = ok(s.create_api_key(b::api_key(&u.id)).await);
     let new = ApiKey {
         created_at: instant(30),
         ..b::api_key(&u.id)
@@ -470,13 +455,13 @@ pub async fn api_key_rotate_delete_and_purge(ctx: &Ctx) {
     assert_not_found(s.rotate_api_key(&old.id, orphan.clone()).await);
     assert!(absent(s.get_api_key(&orphan.id).await), "nothing created");
 
-    s.delete_api_key(&new.id).await.expect("delete");
+    ok(s.delete_api_key(&new.id).await);
     assert_not_found(s.delete_api_key(&new.id).await);
     for _ in 0..3 {
-        s.create_api_key(b::api_key(&u.id)).await.unwrap();
+        ok(s.create_api_key(b::api_key(&u.id)).await);
     }
-    assert_eq!(s.delete_api_keys_by_user(&u.id).await.unwrap(), 3);
-    assert_eq!(s.delete_api_keys_by_user(&u.id).await.unwrap(), 0);
+    assert_eq!(ok(s.delete_api_keys_by_user(&u.id).await), 3);
+    assert_eq!(ok(s.delete_api_keys_by_user(&u.id).await), 0);
 
     let due = s
         .create_api_key(ApiKey {
@@ -492,13 +477,10 @@ pub async fn api_key_rotate_delete_and_purge(ctx: &Ctx) {
         })
         .await
         .unwrap();
-    let never = s.create_api_key(b::api_key(&u.id)).await.unwrap();
-    assert_eq!(s.purge_expired_api_keys(instant(5000)).await.unwrap(), 1);
+    let never = ok(s.create_api_key(b::api_key(&u.id)).await);
+    assert_eq!(ok(s.purge_expired_api_keys(instant(5000)).await), 1);
     assert!(absent(s.get_api_key(&due.id).await));
-    assert_eq!(
-        keys(&s.list_api_keys_by_user(&u.id).await.unwrap()).len(),
-        2
-    );
+    assert_eq!(keys(&ok(s.list_api_keys_by_user(&u.id).await)).len(), 2);
     assert!(present(s.get_api_key(&later.id).await));
     assert!(present(s.get_api_key(&never.id).await));
 }
@@ -550,10 +532,7 @@ pub async fn username_account_operations(ctx: &Ctx) {
         ..b::user()
     };
     let account = b::username_account(&user.id, "grace");
-    let (got_user, got_account) = s
-        .sign_up_with_username(user.clone(), account.clone())
-        .await
-        .expect("sign up");
+    let (got_user, got_account) = ok(s.sign_up_with_username(user.clone(), account.clone()).await);
     assert_same(ctx, &got_user, &user);
     assert_same(ctx, &got_account, &account);
     assert_found(
@@ -571,7 +550,7 @@ pub async fn username_account_operations(ctx: &Ctx) {
         "the user is not created either"
     );
 
-    s.delete_username_account(&acc.id).await.expect("delete");
+    ok(s.delete_username_account(&acc.id).await);
     assert!(absent(s.find_username_account_by_user(&u.id).await));
     assert_not_found(s.delete_username_account(&acc.id).await);
 }
@@ -586,44 +565,41 @@ pub async fn login_history_record_and_prune(ctx: &Ctx) {
     let mut kept = Vec::new();
     for at in [0, 2, 4] {
         let entry = b::login(&u.id, at);
-        assert_eq!(s.record_login(entry.clone(), 3).await.unwrap(), 0);
+        assert_eq!(ok(s.record_login(entry.clone(), 3).await), 0);
         kept.insert(0, entry);
     }
     let theirs = b::login(&v.id, 1);
-    assert_eq!(s.record_login(theirs.clone(), 3).await.unwrap(), 0);
+    assert_eq!(ok(s.record_login(theirs.clone(), 3).await), 0);
     let newest = LoginHistory {
         method: "magic-link".into(),
         ip: None,
         ..b::login(&u.id, 6)
     };
     assert_eq!(
-        s.record_login(newest.clone(), 3).await.unwrap(),
+        ok(s.record_login(newest.clone(), 3).await),
         1,
         "the entry at 0 s is pruned"
     );
     kept.insert(0, newest.clone());
     kept.pop();
     // Older than every kept entry: it is pruned right away.
-    assert_eq!(s.record_login(b::login(&u.id, 1), 3).await.unwrap(), 1);
+    assert_eq!(ok(s.record_login(b::login(&u.id, 1), 3).await), 1);
 
     assert_found(ctx, s.last_login(&u.id).await, &newest);
     assert!(absent(s.last_login("usr_missing").await));
-    let page = s
-        .list_login_history(&u.id, &PageRequest::default())
-        .await
-        .unwrap();
+    let page = ok(s.list_login_history(&u.id, &PageRequest::default()).await);
     assert_eq!(keys(&page.items), keys(&kept));
     assert!(page.next.is_none());
     assert_found(ctx, s.last_login(&v.id).await, &theirs);
 
     assert_eq!(
-        s.record_login(b::login(&u.id, 8), 10).await.unwrap(),
+        ok(s.record_login(b::login(&u.id, 8), 10).await),
         0,
         "a larger keep prunes nothing"
     );
-    assert_eq!(s.delete_login_history_by_user(&u.id).await.unwrap(), 4);
+    assert_eq!(ok(s.delete_login_history_by_user(&u.id).await), 4);
     assert!(absent(s.last_login(&u.id).await));
-    assert_eq!(s.delete_login_history_by_user(&u.id).await.unwrap(), 0);
+    assert_eq!(ok(s.delete_login_history_by_user(&u.id).await), 0);
     assert!(present(s.last_login(&v.id).await));
 }
 
@@ -772,12 +748,7 @@ pub async fn one_time_token_operations(ctx: &Ctx) {
         .await
         .unwrap();
     // Everything but `young` expires (at 100 s or 3600 s) before 5000 s.
-    assert_eq!(
-        s.purge_expired_one_time_tokens(instant(5000))
-            .await
-            .unwrap(),
-        7
-    );
+    assert_eq!(ok(s.purge_expired_one_time_tokens(instant(5000)).await), 7);
     assert!(present(s.find_one_time_token(&young.token_hash).await));
     assert!(absent(s.find_one_time_token(&reset.token_hash).await));
 }
@@ -786,10 +757,7 @@ pub async fn one_time_token_operations(ctx: &Ctx) {
 /// of an email, the expiry purge.
 pub async fn magic_link_operations(ctx: &Ctx) {
     let s = ctx.store();
-    let link = s
-        .create_magic_link(b::magic_link("a@example.com"))
-        .await
-        .expect("create");
+    let link = ok(s.create_magic_link(b::magic_link("a@example.com")).await);
     assert_conflict(
         s.create_magic_link(MagicLink {
             token: link.token.clone(),
@@ -811,10 +779,7 @@ pub async fn magic_link_operations(ctx: &Ctx) {
     );
     assert!(absent(s.consume_magic_link(&link.token, instant(61)).await));
     assert_found(ctx, s.find_magic_link(&link.token).await, &used);
-    let stale = s
-        .create_magic_link(b::magic_link("a@example.com"))
-        .await
-        .unwrap();
+    let stale = ok(s.create_magic_link(b::magic_link("a@example.com")).await);
     assert!(absent(
         s.consume_magic_link(&stale.token, instant(5000)).await
     ));
@@ -830,22 +795,10 @@ pub async fn magic_link_operations(ctx: &Ctx) {
         })
         .await
         .unwrap();
-    s.create_magic_link(b::magic_link("c@example.com"))
-        .await
-        .unwrap();
-    assert_eq!(
-        s.delete_magic_links_by_email("a@example.com")
-            .await
-            .unwrap(),
-        2
-    );
-    assert_eq!(
-        s.delete_magic_links_by_email("a@example.com")
-            .await
-            .unwrap(),
-        0
-    );
-    assert_eq!(s.purge_expired_magic_links(instant(5000)).await.unwrap(), 1);
+    ok(s.create_magic_link(b::magic_link("c@example.com")).await);
+    assert_eq!(ok(s.delete_magic_links_by_email("a@example.com").await), 2);
+    assert_eq!(ok(s.delete_magic_links_by_email("a@example.com").await), 0);
+    assert_eq!(ok(s.purge_expired_magic_links(instant(5000)).await), 1);
     assert!(present(s.find_magic_link(&other.token).await));
 }
 
@@ -855,14 +808,8 @@ pub async fn magic_link_operations(ctx: &Ctx) {
 /// and the expiry purge.
 pub async fn email_otp_operations(ctx: &Ctx) {
     let s = ctx.store();
-    let first = s
-        .replace_email_otp(b::email_otp("a@example.com"))
-        .await
-        .expect("create");
-    let theirs = s
-        .replace_email_otp(b::email_otp("b@example.com"))
-        .await
-        .unwrap();
+    let first = ok(s.replace_email_otp(b::email_otp("a@example.com")).await);
+    let theirs = ok(s.replace_email_otp(b::email_otp("b@example.com")).await);
     assert_found(
         ctx,
         s.find_email_otp("a@example.com", instant(60)).await,
@@ -901,25 +848,22 @@ pub async fn email_otp_operations(ctx: &Ctx) {
         3
     );
     assert_eq!(
-        s.record_email_otp_attempt(&second.id, 5)
-            .await
-            .unwrap()
-            .map(|o| o.attempts),
+        ok(s.record_email_otp_attempt(&second.id, 5).await).map(|o| o.attempts),
         Some(4)
     );
     assert!(absent(s.record_email_otp_attempt("eotp_missing", 3).await));
 
-    assert!(s.delete_email_otp(&second.id).await.unwrap());
-    assert!(!s.delete_email_otp(&second.id).await.unwrap());
+    assert!(ok(s.delete_email_otp(&second.id).await));
+    assert!(!ok(s.delete_email_otp(&second.id).await));
     s.replace_email_otp(EmailOtp {
         expires_at: instant(10_000),
         ..b::email_otp("c@example.com")
     })
     .await
     .unwrap();
-    assert_eq!(s.purge_expired_email_otps(instant(5000)).await.unwrap(), 1);
+    assert_eq!(ok(s.purge_expired_email_otps(instant(5000)).await), 1);
     assert!(absent(s.find_email_otp("b@example.com", instant(60)).await));
-    assert!(!s.delete_email_otp(&theirs.id).await.unwrap());
+    assert!(!ok(s.delete_email_otp(&theirs.id).await));
     assert!(present(
         s.find_email_otp("c@example.com", instant(5000)).await
     ));
@@ -979,8 +923,8 @@ pub async fn phone_verification_operations(ctx: &Ctx) {
         s.record_phone_verification_attempt("pv_missing", 3).await
     ));
 
-    assert!(s.delete_phone_verification(&second.id).await.unwrap());
-    assert!(!s.delete_phone_verification(&second.id).await.unwrap());
+    assert!(ok(s.delete_phone_verification(&second.id).await));
+    assert!(!ok(s.delete_phone_verification(&second.id).await));
     s.replace_phone_verification(PhoneVerification {
         expires_at: instant(10_000),
         ..b::phone_verification("+15550123")
@@ -988,12 +932,10 @@ pub async fn phone_verification_operations(ctx: &Ctx) {
     .await
     .unwrap();
     assert_eq!(
-        s.purge_expired_phone_verifications(instant(5000))
-            .await
-            .unwrap(),
+        ok(s.purge_expired_phone_verifications(instant(5000)).await),
         1
     );
-    assert!(!s.delete_phone_verification(&theirs.id).await.unwrap());
+    assert!(!ok(s.delete_phone_verification(&theirs.id).await));
     assert!(present(
         s.find_phone_verification("+15550123", instant(5000)).await
     ));

@@ -9,7 +9,7 @@
 use kavach_store_core::prelude::*;
 
 use super::builders as b;
-use super::support::{Kind, absent, count, count_all, existing, expect_err, present};
+use super::support::{Kind, absent, count, count_all, existing, expect_err, ok, present};
 use crate::Ctx;
 use crate::fixtures::{Variant, cascading_children, id, insert_with_parents, row_with_parents};
 
@@ -183,14 +183,7 @@ pub async fn named_inserts_report_conflict(ctx: &Ctx) {
         OrgMember::TABLE,
         "duplicate membership",
     );
-    assert_eq!(
-        store
-            .list_org_members(&org.id)
-            .await
-            .expect("members")
-            .len(),
-        1
-    );
+    assert_eq!(ok(store.list_org_members(&org.id).await).len(), 1);
 
     let tuple = b::tuple(("user", &user.id), "viewer", ("document", "doc_1"));
     store
@@ -285,10 +278,7 @@ pub async fn missing_parent_is_reference_on_every_foreign_key(ctx: &Ctx) {
             );
 
             let stored = row_with_parents(store, table, Variant::Full).await;
-            store
-                .insert_rows(table, vec![stored.clone()])
-                .await
-                .expect("valid row");
+            ok(store.insert_rows(table, vec![stored.clone()]).await);
             let key = &stored[table.primary_key_index()];
             let update = Update {
                 table,
@@ -408,7 +398,7 @@ pub async fn referenced_parent_cannot_be_deleted_or_rekeyed(ctx: &Ctx) {
             .find_oauth_client_by_client_id(&client.client_id)
             .await
     ));
-    let tenant = store.create_tenant(b::tenant()).await.expect("tenant");
+    let tenant = ok(store.create_tenant(b::tenant()).await);
     store
         .create_agent(Agent {
             tenant_id: Some(tenant.id.clone()),
@@ -532,13 +522,7 @@ pub async fn multi_row_insert_is_all_or_nothing(ctx: &Ctx) {
         Kind::Reference,
         "create_audit_logs with a missing agent",
     );
-    assert_eq!(
-        store
-            .count_audit_logs(&AuditFilter::default())
-            .await
-            .expect("count"),
-        0
-    );
+    assert_eq!(ok(store.count_audit_logs(&AuditFilter::default()).await), 0);
     let events = [
         b::cost_event(&agent.id, 1, 5),
         b::cost_event(&id("ghost"), 2, 5),
@@ -555,13 +539,7 @@ pub async fn multi_row_insert_is_all_or_nothing(ctx: &Ctx) {
         Kind::Conflict,
         "create_permissions with a repeated id",
     );
-    assert!(
-        store
-            .list_permissions_by_agent(&agent.id)
-            .await
-            .expect("read")
-            .is_empty()
-    );
+    assert!(ok(store.list_permissions_by_agent(&agent.id).await).is_empty());
 }
 
 /// For every model type: `update` and `delete` of a missing key are
@@ -685,7 +663,7 @@ async fn check_record<R: Record + std::fmt::Debug>(
             &what,
         );
     }
-    let again: Option<R> = store.get(&key).await.expect("read");
+    let again: Option<R> = ok(store.get(&key).await);
     assert_eq!(
         again.map(|r| r.to_row()),
         Some(stored.to_row()),
@@ -876,10 +854,7 @@ async fn seed_footprint(
     client: &OAuthClient,
 ) -> (Agent, Organization) {
     let agent = b::seed_agent(store, &user.id).await;
-    store
-        .create_permission(b::permission(&agent.id))
-        .await
-        .expect("permission");
+    ok(store.create_permission(b::permission(&agent.id)).await);
     store
         .increment_rate_limit(&agent.id, "tool:x", b::now_valid())
         .await
@@ -888,10 +863,7 @@ async fn seed_footprint(
         .create_budget_policy(b::budget_policy(Some(&agent.id), Some(&user.id)))
         .await
         .expect("agent budget");
-    store
-        .create_agent_card(b::agent_card(&agent.id))
-        .await
-        .expect("card");
+    ok(store.create_agent_card(b::agent_card(&agent.id)).await);
     store
         .create_approval_request(b::approval(&agent.id, &user.id))
         .await
@@ -900,10 +872,7 @@ async fn seed_footprint(
         .upsert_trust_score(b::trust_score(&agent.id, 60, TrustLevel::Standard))
         .await
         .expect("trust");
-    store
-        .create_agent_did(b::agent_did(&agent.id))
-        .await
-        .expect("did");
+    ok(store.create_agent_did(b::agent_did(&agent.id)).await);
     store
         .create_cost_event(b::cost_event(&agent.id, 1, 100))
         .await
@@ -925,10 +894,7 @@ async fn seed_footprint(
         .create_audit_log(b::audit(&peer_agent.id, &user.id, 2))
         .await
         .expect("audit on a peer agent");
-    store
-        .create_session(b::session(&user.id))
-        .await
-        .expect("session");
+    ok(store.create_session(b::session(&user.id)).await);
     store
         .create_oauth_access_token(b::oauth_access_token(&client.client_id, &user.id))
         .await
@@ -937,10 +903,7 @@ async fn seed_footprint(
         .create_oauth_authorization_code(b::oauth_code(&client.client_id, &user.id))
         .await
         .expect("oauth code");
-    store
-        .create_oauth_account(b::oauth_account(&user.id))
-        .await
-        .expect("oauth account");
+    ok(store.create_oauth_account(b::oauth_account(&user.id)).await);
     store
         .create_oidc_auth_code(b::oidc_code("rp", &user.id))
         .await
@@ -970,10 +933,7 @@ async fn seed_footprint(
         .create_org_invitation(b::org_invitation(&org.id, &user.id, "guest@example.com"))
         .await
         .expect("invitation");
-    store
-        .create_org_role(b::org_role(&org.id, "auditor"))
-        .await
-        .expect("role");
+    ok(store.create_org_role(b::org_role(&org.id, "auditor")).await);
     store
         .create_sso_connection(b::sso_connection(
             &org.id,
@@ -1001,19 +961,10 @@ async fn seed_footprint(
         .create_passkey_challenge(b::passkey_challenge(Some(&user.id)))
         .await
         .expect("challenge");
-    store.upsert_totp(b::totp(&user.id)).await.expect("totp");
-    store
-        .create_api_key(b::api_key(&user.id))
-        .await
-        .expect("api key");
-    store
-        .create_magic_link(b::magic_link(&user.email))
-        .await
-        .expect("magic link");
-    store
-        .replace_email_otp(b::email_otp(&user.email))
-        .await
-        .expect("email otp");
+    ok(store.upsert_totp(b::totp(&user.id)).await);
+    ok(store.create_api_key(b::api_key(&user.id)).await);
+    ok(store.create_magic_link(b::magic_link(&user.email)).await);
+    ok(store.replace_email_otp(b::email_otp(&user.email)).await);
     store
         .create_one_time_token(b::one_time_token(&user.id, TokenPurpose::EmailVerify))
         .await
@@ -1037,7 +988,7 @@ async fn seed_footprint(
         .create_trusted_device(b::trusted_device(&user.id, "fp"))
         .await
         .expect("device");
-    store.create(b::login(&user.id, 1)).await.expect("login");
+    ok(store.create(b::login(&user.id, 1)).await);
     store
         .create_jwt_refresh_token(b::jwt_refresh_token(&user.id))
         .await
@@ -1068,10 +1019,7 @@ pub async fn cascade_reports_equal_rows_removed(ctx: &Ctx) {
         seed_footprint(store, &victim, &peer, &peer_agent, &peer_org, &client).await;
 
     let before = snapshot(store).await;
-    let report = store
-        .delete_user_cascade(&victim.id)
-        .await
-        .expect("delete_user_cascade");
+    let report = ok(store.delete_user_cascade(&victim.id).await);
     let after = snapshot(store).await;
     assert_report_matches(&before, &after, &report, "delete_user_cascade");
     for table in [
@@ -1153,10 +1101,7 @@ pub async fn cascade_reports_equal_rows_removed(ctx: &Ctx) {
     );
 
     let before = snapshot(store).await;
-    let report = store
-        .delete_agent_cascade(&peer_agent.id)
-        .await
-        .expect("delete_agent_cascade");
+    let report = ok(store.delete_agent_cascade(&peer_agent.id).await);
     assert_report_matches(
         &before,
         &snapshot(store).await,

@@ -12,7 +12,7 @@ use kavach_store_core::prelude::*;
 
 use super::builders as b;
 use super::support::{
-    AROUND, absent, around, assert_instant, count, count_all, existing, present, purged_from,
+    AROUND, absent, around, assert_instant, count, count_all, existing, ok, present, purged_from,
 };
 use crate::Ctx;
 use crate::fixtures::{Variant, at, id, row_with_parents};
@@ -178,14 +178,14 @@ pub async fn every_purge_deletes_exactly_the_expired_rows(ctx: &Ctx) {
         );
         assert_survivors(store, &purge, &seeded).await;
         assert_eq!(
-            (purge.run)(store, now()).await.expect("again"),
+            ok((purge.run)(store, now()).await),
             0,
             "{}: a second run deletes nothing",
             purge.name
         );
         // A cut-off before every row deletes nothing either.
         assert_eq!(
-            (purge.run)(store, off(-7_200)).await.expect("early"),
+            ok((purge.run)(store, off(-7_200)).await),
             0,
             "{}: early cut-off",
             purge.name
@@ -217,35 +217,23 @@ pub async fn oauth_access_token_purge_needs_both_expiries_past(ctx: &Ctx) {
             ..b::oauth_access_token(&client.client_id, &user.id)
         };
         seeded.push((
-            store.create_oauth_access_token(token).await.expect("token"),
+            ok(store.create_oauth_access_token(token).await),
             expired,
             access,
             refresh,
         ));
     }
-    let deleted = store
-        .purge_expired_oauth_access_tokens(now())
-        .await
-        .expect("purge");
+    let deleted = ok(store.purge_expired_oauth_access_tokens(now()).await);
     assert_eq!(deleted, 3);
     for (token, expired, access, refresh) in seeded {
-        let left = store
-            .find_oauth_access_token(&token.access_token)
-            .await
-            .expect("read");
+        let left = ok(store.find_oauth_access_token(&token.access_token).await);
         assert_eq!(
             left.is_none(),
             expired,
             "access {access:+} s, refresh {refresh:?}: deleted = {expired} expected"
         );
     }
-    assert_eq!(
-        store
-            .purge_expired_oauth_access_tokens(now())
-            .await
-            .expect("again"),
-        0
-    );
+    assert_eq!(ok(store.purge_expired_oauth_access_tokens(now()).await), 0);
 }
 
 /// The rotating refresh-token purge deletes tokens expired before `now`,
@@ -263,18 +251,9 @@ pub async fn refresh_token_purge_covers_tokens_and_families(ctx: &Ctx) {
         expires_at: off(expires),
         ..b::refresh_token(&family.id)
     };
-    let live = store
-        .create_refresh_token_family(family(3_600))
-        .await
-        .expect("family");
-    let ended = store
-        .create_refresh_token_family(family(-5))
-        .await
-        .expect("family");
-    let boundary = store
-        .create_refresh_token_family(family(0))
-        .await
-        .expect("family");
+    let live = ok(store.create_refresh_token_family(family(3_600)).await);
+    let ended = ok(store.create_refresh_token_family(family(-5)).await);
+    let boundary = ok(store.create_refresh_token_family(family(0)).await);
     let mut tokens = Vec::new();
     for (fam, expires, gone) in [
         (&live, -3_600, true),
@@ -285,18 +264,12 @@ pub async fn refresh_token_purge_covers_tokens_and_families(ctx: &Ctx) {
         (&boundary, 3_600, false),
     ] {
         tokens.push((
-            store
-                .create_refresh_token(token(fam, expires))
-                .await
-                .expect("token"),
+            ok(store.create_refresh_token(token(fam, expires)).await),
             gone,
         ));
     }
     assert_eq!(
-        store
-            .purge_expired_refresh_tokens(now())
-            .await
-            .expect("purge"),
+        ok(store.purge_expired_refresh_tokens(now()).await),
         4,
         "3 tokens + 1 family"
     );
@@ -316,13 +289,7 @@ pub async fn refresh_token_purge_covers_tokens_and_families(ctx: &Ctx) {
         "family ending at now kept"
     );
     assert!(present(store.get_refresh_token_family(&live.id).await));
-    assert_eq!(
-        store
-            .purge_expired_refresh_tokens(now())
-            .await
-            .expect("again"),
-        0
-    );
+    assert_eq!(ok(store.purge_expired_refresh_tokens(now()).await), 0);
 }
 
 /// `PurgeStore::purge_expired` runs every purge at once: its report lists
@@ -398,12 +365,12 @@ pub async fn purge_expired_reports_every_table(ctx: &Ctx) {
             refresh_token_expires_at: Some(off(refresh)),
             ..b::oauth_access_token(&client.client_id, &user.id)
         };
-        store.create_oauth_access_token(token).await.expect("token");
+        ok(store.create_oauth_access_token(token).await);
     }
     expected.push((OAuthAccessToken::TABLE, 1));
     let agents = count_all(store, Agent::table_def()).await;
 
-    let report = store.purge_expired(now()).await.expect("purge_expired");
+    let report = ok(store.purge_expired(now()).await);
     let mut listed: Vec<&str> = report.purged.iter().map(|(t, _)| *t).collect();
     listed.sort_unstable();
     let mut wanted: Vec<&str> = expected.iter().map(|(t, _)| *t).collect();
@@ -441,7 +408,7 @@ pub async fn purge_expired_reports_every_table(ctx: &Ctx) {
         "agents are expired, never purged"
     );
     assert_eq!(
-        store.purge_expired(now()).await.expect("again").total(),
+        ok(store.purge_expired(now()).await).total(),
         0,
         "a second run deletes nothing"
     );
@@ -508,7 +475,7 @@ pub async fn expire_agents_at_the_boundary(ctx: &Ctx) {
         })
         .await
         .expect("agent");
-    assert_eq!(store.expire_agents(now()).await.expect("expire"), 3);
+    assert_eq!(ok(store.expire_agents(now()).await), 3);
     for (agent, offset) in &agents {
         let due = *offset <= 0;
         let stored = existing(store.get_agent(&agent.id).await);
@@ -533,7 +500,7 @@ pub async fn expire_agents_at_the_boundary(ctx: &Ctx) {
         existing(store.get_agent(&revoked.id).await).status,
         AgentStatus::Revoked
     );
-    assert_eq!(store.expire_agents(now()).await.expect("again"), 0);
+    assert_eq!(ok(store.expire_agents(now()).await), 0);
 }
 
 /// `expire_approval_requests`: pending requests with `expires_at < now`
@@ -554,14 +521,8 @@ pub async fn expire_approval_requests_at_the_boundary(ctx: &Ctx) {
         status: ApprovalStatus::Approved,
         ..b::approval(&agent.id, &user.id)
     };
-    let approved = store
-        .create_approval_request(approved)
-        .await
-        .expect("request");
-    assert_eq!(
-        store.expire_approval_requests(now()).await.expect("expire"),
-        2
-    );
+    let approved = ok(store.create_approval_request(approved).await);
+    assert_eq!(ok(store.expire_approval_requests(now()).await), 2);
     for (request, offset) in &requests {
         let stored = existing(store.get_approval_request(&request.id).await);
         let want = if *offset < 0 {
@@ -581,10 +542,7 @@ pub async fn expire_approval_requests_at_the_boundary(ctx: &Ctx) {
     }
     let stored = existing(store.get_approval_request(&approved.id).await);
     assert_eq!(stored.status, ApprovalStatus::Approved);
-    assert_eq!(
-        store.expire_approval_requests(now()).await.expect("again"),
-        0
-    );
+    assert_eq!(ok(store.expire_approval_requests(now()).await), 0);
 }
 
 /// `expire_ephemeral_sessions`: active sessions with `expires_at < now`
@@ -608,10 +566,7 @@ pub async fn expire_ephemeral_sessions_at_the_boundary(ctx: &Ctx) {
         status: EphemeralStatus::Exhausted,
         ..b::ephemeral_session(&agent, Some(3))
     };
-    let exhausted = store
-        .create_ephemeral_session(agent, &[], exhausted)
-        .await
-        .expect("session");
+    let exhausted = ok(store.create_ephemeral_session(agent, &[], exhausted).await);
 
     let expired = store.expire_ephemeral_sessions(now()).await;
     assert_eq!(expired.expect("expire"), 2);
@@ -662,10 +617,7 @@ pub async fn expire_ephemeral_sessions_at_the_boundary(ctx: &Ctx) {
         matches!(outcome, EphemeralActionOutcome::Consumed(s) if s.actions_used == 1),
         "5 s before expiry"
     );
-    assert_eq!(
-        store.expire_ephemeral_sessions(now()).await.expect("again"),
-        0
-    );
+    assert_eq!(ok(store.expire_ephemeral_sessions(now()).await), 0);
 }
 
 /// `expire_org_invitations`: pending invitations with `expires_at < now`
@@ -687,14 +639,8 @@ pub async fn expire_org_invitations_at_the_boundary(ctx: &Ctx) {
         status: InvitationStatus::Accepted,
         ..b::org_invitation(&org.id, &owner.id, "y@example.com")
     };
-    let accepted = store
-        .create_org_invitation(accepted)
-        .await
-        .expect("invitation");
-    assert_eq!(
-        store.expire_org_invitations(now()).await.expect("expire"),
-        2
-    );
+    let accepted = ok(store.create_org_invitation(accepted).await);
+    assert_eq!(ok(store.expire_org_invitations(now()).await), 2);
     for (invitation, offset) in &invitations {
         let stored = existing(store.get_org_invitation(&invitation.id).await);
         let want = if *offset < 0 {
@@ -725,7 +671,7 @@ pub async fn expire_org_invitations_at_the_boundary(ctx: &Ctx) {
     assert!(present(accept(later).await), "5 s before expiry");
     let stored = existing(store.get_org_invitation(&accepted.id).await);
     assert_eq!(stored.status, InvitationStatus::Accepted);
-    assert_eq!(store.expire_org_invitations(now()).await.expect("again"), 0);
+    assert_eq!(ok(store.expire_org_invitations(now()).await), 0);
 }
 
 /// The consume or lookup found something exactly when the value is
@@ -751,7 +697,7 @@ pub async fn consume_operations_respect_the_expiry_boundary(ctx: &Ctx) {
             expires_at: t,
             ..b::one_time_token(&user.id, TokenPurpose::EmailVerify)
         };
-        let token = store.create_one_time_token(token).await.expect("token");
+        let token = ok(store.create_one_time_token(token).await);
         let got = store.consume_one_time_token(&token.token_hash, None, now());
         assert_valid(got.await, valid, what("consume_one_time_token"));
 
@@ -759,7 +705,7 @@ pub async fn consume_operations_respect_the_expiry_boundary(ctx: &Ctx) {
             expires_at: t,
             ..b::magic_link(&user.email)
         };
-        let link = store.create_magic_link(link).await.expect("link");
+        let link = ok(store.create_magic_link(link).await);
         let got = store.consume_magic_link(&link.token, now());
         assert_valid(got.await, valid, what("consume_magic_link"));
 
@@ -767,7 +713,7 @@ pub async fn consume_operations_respect_the_expiry_boundary(ctx: &Ctx) {
             expires_at: t,
             ..b::jwt_refresh_token(&user.id)
         };
-        let jwt = store.create_jwt_refresh_token(jwt).await.expect("jwt");
+        let jwt = ok(store.create_jwt_refresh_token(jwt).await);
         let got = store.consume_jwt_refresh_token(&jwt.token_hash, now());
         assert_valid(got.await, valid, what("consume_jwt_refresh_token"));
 
@@ -775,7 +721,7 @@ pub async fn consume_operations_respect_the_expiry_boundary(ctx: &Ctx) {
             expires_at: t,
             ..b::oidc_code("rp", &user.id)
         };
-        let code = store.create_oidc_auth_code(code).await.expect("code");
+        let code = ok(store.create_oidc_auth_code(code).await);
         let got = store.consume_oidc_auth_code(&code.code_hash, now());
         assert_valid(got.await, valid, what("consume_oidc_auth_code"));
 
@@ -783,7 +729,7 @@ pub async fn consume_operations_respect_the_expiry_boundary(ctx: &Ctx) {
             expires_at: t,
             ..b::oidc_refresh_token("rp", &user.id)
         };
-        let rt = store.create_oidc_refresh_token(rt).await.expect("refresh");
+        let rt = ok(store.create_oidc_refresh_token(rt).await);
         let got = store.consume_oidc_refresh_token(&rt.token_hash, now());
         assert_valid(got.await, valid, what("consume_oidc_refresh_token"));
 
@@ -791,10 +737,7 @@ pub async fn consume_operations_respect_the_expiry_boundary(ctx: &Ctx) {
             expires_at: t,
             ..b::oauth_code(&client.client_id, &user.id)
         };
-        let oc = store
-            .create_oauth_authorization_code(oc)
-            .await
-            .expect("code");
+        let oc = ok(store.create_oauth_authorization_code(oc).await);
         let got = store.consume_oauth_authorization_code(&oc.code, now());
         assert_valid(got.await, valid, what("consume_oauth_authorization_code"));
         assert!(
@@ -807,7 +750,7 @@ pub async fn consume_operations_respect_the_expiry_boundary(ctx: &Ctx) {
             refresh_token_expires_at: Some(t),
             ..b::oauth_access_token(&client.client_id, &user.id)
         };
-        let ot = store.create_oauth_access_token(ot).await.expect("token");
+        let ot = ok(store.create_oauth_access_token(ot).await);
         let refresh = ot.refresh_token.clone().expect("refresh token");
         let got = store.consume_oauth_refresh_token(&refresh, now());
         assert_valid(got.await, valid, what("consume_oauth_refresh_token"));
@@ -816,7 +759,7 @@ pub async fn consume_operations_respect_the_expiry_boundary(ctx: &Ctx) {
             expires_at: t,
             ..b::oauth_state()
         };
-        let state = store.create_oauth_state(state).await.expect("state");
+        let state = ok(store.create_oauth_state(state).await);
         let got = store.consume_oauth_state(&state.state, now());
         assert_valid(got.await, valid, what("consume_oauth_state"));
 
@@ -824,7 +767,7 @@ pub async fn consume_operations_respect_the_expiry_boundary(ctx: &Ctx) {
             expires_at: t,
             ..b::passkey_challenge(Some(&user.id))
         };
-        let ch = store.create_passkey_challenge(ch).await.expect("challenge");
+        let ch = ok(store.create_passkey_challenge(ch).await);
         let got = store.consume_passkey_challenge(&ch.challenge, now());
         assert_valid(got.await, valid, what("consume_passkey_challenge"));
 
@@ -833,7 +776,7 @@ pub async fn consume_operations_respect_the_expiry_boundary(ctx: &Ctx) {
             expires_at: t,
             ..b::refresh_token(&family.id)
         };
-        let rt = store.create_refresh_token(rt).await.expect("token");
+        let rt = ok(store.create_refresh_token(rt).await);
         let got = store.consume_refresh_token(&rt.token_hash, now()).await;
         let got = got.expect("consume");
         let consumed = matches!(got, RefreshTokenOutcome::Consumed { .. });
@@ -855,10 +798,7 @@ pub async fn consume_operations_respect_the_expiry_boundary(ctx: &Ctx) {
             absolute_expires_at: t,
             ..b::token_family(&user.id)
         };
-        let ending = store
-            .create_refresh_token_family(ending)
-            .await
-            .expect("family");
+        let ending = ok(store.create_refresh_token_family(ending).await);
         let rt = store
             .create_refresh_token(b::refresh_token(&ending.id))
             .await;
@@ -881,7 +821,7 @@ pub async fn consume_operations_respect_the_expiry_boundary(ctx: &Ctx) {
             expires_at: t,
             ..b::email_otp(&email)
         };
-        store.replace_email_otp(otp).await.expect("otp");
+        ok(store.replace_email_otp(otp).await);
         let found = store.find_email_otp(&email, now());
         assert_valid(found.await, valid, what("find_email_otp"));
         let phone = format!("+1555{}", 1_000 + offset);
@@ -889,7 +829,7 @@ pub async fn consume_operations_respect_the_expiry_boundary(ctx: &Ctx) {
             expires_at: t,
             ..b::phone_verification(&phone)
         };
-        store.replace_phone_verification(pv).await.expect("phone");
+        ok(store.replace_phone_verification(pv).await);
         let found = store.find_phone_verification(&phone, now());
         assert_valid(found.await, valid, what("find_phone_verification"));
 
@@ -898,7 +838,7 @@ pub async fn consume_operations_respect_the_expiry_boundary(ctx: &Ctx) {
             expires_at: t,
             ..b::trusted_device(&user.id, &fp)
         };
-        store.create_trusted_device(device).await.expect("device");
+        ok(store.create_trusted_device(device).await);
         let found = store.find_trusted_device(&user.id, &fp, now());
         assert_valid(found.await, valid, what("find_trusted_device"));
 
@@ -907,7 +847,7 @@ pub async fn consume_operations_respect_the_expiry_boundary(ctx: &Ctx) {
             expires_at: t,
             ..b::delegation(&agent.id, &to.id)
         };
-        store.create_delegation_chain(chain).await.expect("chain");
+        ok(store.create_delegation_chain(chain).await);
         let active = store.list_active_delegations_to_agent(&to.id, now()).await;
         assert_eq!(
             active.expect("list").len(),

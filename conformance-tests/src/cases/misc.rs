@@ -7,7 +7,7 @@ use kavach_store_core::prelude::*;
 use super::builders as b;
 use super::support::{
     absent, assert_conflict, assert_found, assert_not_found, assert_returns, assert_same, keys,
-    keys_of, present,
+    keys_of, ok, present,
 };
 use crate::Ctx;
 use crate::fixtures::{id, instant};
@@ -39,10 +39,7 @@ pub async fn stream_event_replay_and_retention(ctx: &Ctx) {
         })
         .await
         .unwrap();
-    let e3 = s
-        .create_stream_event(b::stream_event("audit", 30))
-        .await
-        .unwrap();
+    let e3 = ok(s.create_stream_event(b::stream_event("audit", 30)).await);
     assert_conflict(
         s.create_stream_event(StreamEvent {
             id: e0.id.clone(),
@@ -51,8 +48,7 @@ pub async fn stream_event_replay_and_retention(ctx: &Ctx) {
         .await,
     );
 
-    let replay =
-        |f: StreamEventFilter| async move { keys(&s.replay_stream_events(&f).await.unwrap()) };
+    let replay = |f: StreamEventFilter| async move { keys(&ok(s.replay_stream_events(&f).await)) };
     assert_eq!(
         replay(StreamEventFilter::default()).await,
         keys_of(&[&e3, &e2, &e1, &e0])
@@ -109,9 +105,7 @@ pub async fn stream_event_replay_and_retention(ctx: &Ctx) {
     );
     assert_same(
         ctx,
-        &s.replay_stream_events(&StreamEventFilter::default())
-            .await
-            .unwrap()[1],
+        &ok(s.replay_stream_events(&StreamEventFilter::default()).await)[1],
         &e2,
     );
 
@@ -129,18 +123,18 @@ pub async fn stream_event_replay_and_retention(ctx: &Ctx) {
         .unwrap();
     assert_eq!(keys(&rest.items), keys_of(&[&e0]));
 
-    assert_eq!(s.delete_stream_events_before(instant(15)).await.unwrap(), 2);
+    assert_eq!(ok(s.delete_stream_events_before(instant(15)).await), 2);
     assert_eq!(
         replay(StreamEventFilter::default()).await,
         keys_of(&[&e3, &e2])
     );
-    assert_eq!(s.delete_stream_events_before(instant(15)).await.unwrap(), 0);
+    assert_eq!(ok(s.delete_stream_events_before(instant(15)).await), 0);
 
     // A replay returns at most STREAM_REPLAY_LIMIT events, the newest ones.
     let many: Vec<StreamEvent> = (0..=STREAM_REPLAY_LIMIT as i64)
         .map(|i| b::stream_event("tick", 100 + 2 * i))
         .collect();
-    s.create_many(&many).await.expect("bulk");
+    ok(s.create_many(&many).await);
     let ticks = s
         .replay_stream_events(&StreamEventFilter {
             types: Some(vec!["tick".into()]),
@@ -170,9 +164,9 @@ pub async fn rebac_resource_tree_delete(ctx: &Ctx) {
         created_at: instant(at),
         ..b::rebac_resource(ty, Some((&f1.id, "folder")))
     };
-    let d1 = s.create_rebac_resource(child(2, "doc")).await.unwrap();
-    let d2 = s.create_rebac_resource(child(4, "doc")).await.unwrap();
-    let f2 = s.create_rebac_resource(child(6, "folder")).await.unwrap();
+    let d1 = ok(s.create_rebac_resource(child(2, "doc")).await);
+    let d2 = ok(s.create_rebac_resource(child(4, "doc")).await);
+    let f2 = ok(s.create_rebac_resource(child(6, "folder")).await);
     let d3 = s
         .create_rebac_resource(RebacResource {
             created_at: instant(8),
@@ -202,25 +196,16 @@ pub async fn rebac_resource_tree_delete(ctx: &Ctx) {
     );
     assert!(absent(s.get_rebac_resource("doc_missing", "doc").await));
     assert_eq!(
-        keys(
-            &s.list_child_rebac_resources(&f1.id, "folder")
-                .await
-                .unwrap()
-        ),
+        keys(&ok(s.list_child_rebac_resources(&f1.id, "folder").await)),
         keys_of(&[&d1, &d2, &f2])
     );
-    assert!(
-        s.list_child_rebac_resources(&f1.id, "doc")
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(ok(s.list_child_rebac_resources(&f1.id, "doc").await).is_empty());
     assert_eq!(
-        keys(&s.list_rebac_resources_by_type("doc").await.unwrap()),
+        keys(&ok(s.list_rebac_resources_by_type("doc").await)),
         keys_of(&[&d1, &d2, &d3, &d4])
     );
     assert_eq!(
-        keys(&s.list_rebac_resources_by_type("folder").await.unwrap()),
+        keys(&ok(s.list_rebac_resources_by_type("folder").await)),
         keys_of(&[&f1, &f2])
     );
 
@@ -231,16 +216,14 @@ pub async fn rebac_resource_tree_delete(ctx: &Ctx) {
         b::tuple(("user", "carol"), "viewer", ("doc", &d4.id)),
     ];
     for t in &tuples {
-        s.create_rebac_relationship(b::rebac_relationship(t))
-            .await
-            .unwrap();
+        ok(s.create_rebac_relationship(b::rebac_relationship(t)).await);
     }
     assert_eq!(
-        s.delete_rebac_resource(&f1.id, "doc").await.unwrap(),
+        ok(s.delete_rebac_resource(&f1.id, "doc").await),
         0,
         "wrong type deletes nothing"
     );
-    assert_eq!(s.delete_rebac_resource(&f1.id, "folder").await.unwrap(), 5);
+    assert_eq!(ok(s.delete_rebac_resource(&f1.id, "folder").await), 5);
     for (id, ty) in [
         (&f1.id, "folder"),
         (&d1.id, "doc"),
@@ -255,7 +238,7 @@ pub async fn rebac_resource_tree_delete(ctx: &Ctx) {
     }
     assert!(present(s.find_rebac_relationship(&tuples[3]).await));
     assert_found(ctx, s.get_rebac_resource(&d4.id, "doc").await, &d4);
-    assert_eq!(s.delete_rebac_resource(&f1.id, "folder").await.unwrap(), 0);
+    assert_eq!(ok(s.delete_rebac_resource(&f1.id, "folder").await), 0);
 }
 
 /// ReBAC tuples: unique per (subject, relation, object), exact lookup,
@@ -277,7 +260,7 @@ pub async fn rebac_relationship_queries(ctx: &Ctx) {
             created_at: instant(2 * i as i64),
             ..b::rebac_relationship(&t)
         };
-        rows.push(s.create_rebac_relationship(row).await.expect("create"));
+        rows.push(ok(s.create_rebac_relationship(row).await));
     }
     let t0 = b::tuple(("user", "alice"), "viewer", ("doc", "d1"));
     assert_conflict(
@@ -315,8 +298,8 @@ pub async fn rebac_relationship_queries(ctx: &Ctx) {
     assert_eq!(by_object(None, Some("user")).await, ids(&[0, 4]));
     assert_eq!(by_object(Some("editor"), Some("group")).await, ids(&[]));
 
-    assert_eq!(s.delete_rebac_relationship(&t0).await.unwrap(), 1);
-    assert_eq!(s.delete_rebac_relationship(&t0).await.unwrap(), 0);
+    assert_eq!(ok(s.delete_rebac_relationship(&t0).await), 1);
+    assert_eq!(ok(s.delete_rebac_relationship(&t0).await), 0);
     assert_eq!(by_object(None, None).await, ids(&[3, 4]));
 }
 
@@ -355,7 +338,7 @@ pub async fn federation_instance_operations(ctx: &Ctx) {
         "the row id is not an instance_id"
     );
     assert_eq!(
-        keys(&s.list_federation_instances().await.unwrap()),
+        keys(&ok(s.list_federation_instances().await)),
         keys_of(&[&i2, &i1])
     );
 
@@ -378,11 +361,11 @@ pub async fn federation_instance_operations(ctx: &Ctx) {
     );
     assert_not_found(s.update_federation_instance("fed_missing", &patch).await);
 
-    s.delete_federation_instance(&i1.id).await.expect("delete");
+    ok(s.delete_federation_instance(&i1.id).await);
     assert!(absent(s.find_federation_instance(&i1.instance_id).await));
     assert_not_found(s.delete_federation_instance(&i1.id).await);
     assert_eq!(
-        keys(&s.list_federation_instances().await.unwrap()),
+        keys(&ok(s.list_federation_instances().await)),
         keys_of(&[&i2])
     );
 }
@@ -422,40 +405,23 @@ pub async fn federation_token_ledger(ctx: &Ctx) {
     assert_found(ctx, s.find_federation_token(&t2.token_jti).await, &t2);
     assert!(absent(s.find_federation_token("jti_missing").await));
     assert_eq!(
-        keys(
-            &s.list_federation_tokens_by_agent("remote-agent")
-                .await
-                .unwrap()
-        ),
+        keys(&ok(s.list_federation_tokens_by_agent("remote-agent").await)),
         keys_of(&[&t2, &t1])
     );
     assert_eq!(
-        keys(
-            &s.list_federation_tokens_by_agent("other-agent")
-                .await
-                .unwrap()
-        ),
+        keys(&ok(s.list_federation_tokens_by_agent("other-agent").await)),
         keys_of(&[&other])
     );
-    assert!(
-        s.list_federation_tokens_by_agent("nobody")
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(ok(s.list_federation_tokens_by_agent("nobody").await).is_empty());
 
     assert_eq!(
-        s.purge_expired_federation_tokens(instant(5000))
-            .await
-            .unwrap(),
+        ok(s.purge_expired_federation_tokens(instant(5000)).await),
         2
     );
     assert!(absent(s.find_federation_token(&t1.token_jti).await));
     assert!(present(s.find_federation_token(&t2.token_jti).await));
     assert_eq!(
-        s.purge_expired_federation_tokens(instant(5000))
-            .await
-            .unwrap(),
+        ok(s.purge_expired_federation_tokens(instant(5000)).await),
         0
     );
 }
@@ -567,9 +533,7 @@ pub async fn purge_expired_covers_every_table(ctx: &Ctx) {
             expires_at,
             ..b::ephemeral_session(&agent, None)
         };
-        s.create_ephemeral_session(agent, &[], session)
-            .await
-            .unwrap();
+        ok(s.create_ephemeral_session(agent, &[], session).await);
         s.create_approval_request(ApprovalRequest {
             expires_at,
             ..b::approval(&a.id, &u.id)
@@ -601,7 +565,7 @@ pub async fn purge_expired_covers_every_table(ctx: &Ctx) {
         .await
         .unwrap();
     }
-    let never = s.create_api_key(b::api_key(&u.id)).await.unwrap();
+    let never = ok(s.create_api_key(b::api_key(&u.id)).await);
     let tables = [
         "kavach_sessions",
         "kavach_jwt_refresh_tokens",
@@ -624,7 +588,7 @@ pub async fn purge_expired_covers_every_table(ctx: &Ctx) {
         "kavach_federation_tokens",
         "kavach_delegation_chains",
     ];
-    let report = s.purge_expired(now).await.expect("purge");
+    let report = ok(s.purge_expired(now).await);
     for table in tables {
         let n: u64 = report
             .purged
@@ -637,7 +601,7 @@ pub async fn purge_expired_covers_every_table(ctx: &Ctx) {
     assert_eq!(report.total(), tables.len() as u64, "{report:?}");
     for table in tables {
         let def = table_by_name(table).expect("table");
-        let left = s.count_rows(def, &Cond::All).await.unwrap();
+        let left = ok(s.count_rows(def, &Cond::All).await);
         let want = if table == "kavach_api_keys" { 2 } else { 1 };
         assert_eq!(left, want, "{table}: live rows must stay");
     }
@@ -646,5 +610,5 @@ pub async fn purge_expired_covers_every_table(ctx: &Ctx) {
         "keys without expiry stay"
     );
     assert!(present(s.get_refresh_token_family(&fam.id).await));
-    assert_eq!(s.purge_expired(now).await.unwrap().total(), 0);
+    assert_eq!(ok(s.purge_expired(now).await).total(), 0);
 }

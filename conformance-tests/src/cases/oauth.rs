@@ -8,7 +8,7 @@ use serde_json::json;
 use super::builders as b;
 use super::support::{
     absent, assert_conflict, assert_found, assert_not_found, assert_reference, assert_returns,
-    assert_same, existing, keys, keys_of, present,
+    assert_same, existing, keys, keys_of, ok, present,
 };
 use crate::Ctx;
 use crate::fixtures::{id, instant};
@@ -91,12 +91,10 @@ pub async fn oauth_client_operations(ctx: &Ctx) {
         s.find_oauth_client_by_client_id(&c.client_id).await
     ));
     assert_eq!(
-        s.revoke_oauth_access_token(&token.access_token)
-            .await
-            .unwrap(),
+        ok(s.revoke_oauth_access_token(&token.access_token).await),
         1
     );
-    s.delete_oauth_client(&c.client_id).await.expect("delete");
+    ok(s.delete_oauth_client(&c.client_id).await);
     assert!(absent(s.get_oauth_client(&c.id).await));
     assert_not_found(s.delete_oauth_client(&c.client_id).await);
     assert!(present(s.get_oauth_client(&public.id).await));
@@ -151,16 +149,10 @@ pub async fn oauth_access_token_lookups_and_revoke(ctx: &Ctx) {
     assert!(absent(s.find_oauth_refresh_token(&t.access_token).await));
     assert!(absent(s.find_oauth_access_token("no-such-token").await));
 
-    assert_eq!(
-        s.revoke_oauth_access_token(&t.access_token).await.unwrap(),
-        1
-    );
+    assert_eq!(ok(s.revoke_oauth_access_token(&t.access_token).await), 1);
     assert!(absent(s.find_oauth_access_token(&t.access_token).await));
     assert!(absent(s.find_oauth_refresh_token(&refresh).await));
-    assert_eq!(
-        s.revoke_oauth_access_token(&t.access_token).await.unwrap(),
-        0
-    );
+    assert_eq!(ok(s.revoke_oauth_access_token(&t.access_token).await), 0);
     assert!(present(s.find_oauth_access_token(&bare.access_token).await));
 }
 
@@ -175,9 +167,9 @@ pub async fn oauth_refresh_token_consume(ctx: &Ctx) {
         refresh_token_expires_at: refresh_expires.map(instant),
         ..b::oauth_access_token(&c.client_id, &u.id)
     };
-    let live = s.create_oauth_access_token(mk(Some(7200))).await.unwrap();
-    let stale = s.create_oauth_access_token(mk(Some(100))).await.unwrap();
-    let forever = s.create_oauth_access_token(mk(None)).await.unwrap();
+    let live = ok(s.create_oauth_access_token(mk(Some(7200))).await);
+    let stale = ok(s.create_oauth_access_token(mk(Some(100))).await);
+    let forever = ok(s.create_oauth_access_token(mk(None)).await);
     let refresh = |t: &OAuthAccessToken| t.refresh_token.clone().unwrap();
 
     let got = existing(
@@ -234,16 +226,10 @@ pub async fn oauth_access_token_purge(ctx: &Ctx) {
         (100, Some(200)),
         (10_000, None),
     ] {
-        rows.push(
-            s.create_oauth_access_token(mk(access, refresh))
-                .await
-                .unwrap(),
-        );
+        rows.push(ok(s.create_oauth_access_token(mk(access, refresh)).await));
     }
     assert_eq!(
-        s.purge_expired_oauth_access_tokens(instant(5000))
-            .await
-            .unwrap(),
+        ok(s.purge_expired_oauth_access_tokens(instant(5000)).await),
         2
     );
     let present: Vec<bool> = {
@@ -255,9 +241,7 @@ pub async fn oauth_access_token_purge(ctx: &Ctx) {
     };
     assert_eq!(present, [false, true, true, false, true]);
     assert_eq!(
-        s.purge_expired_oauth_access_tokens(instant(5000))
-            .await
-            .unwrap(),
+        ok(s.purge_expired_oauth_access_tokens(instant(5000)).await),
         0
     );
 }
@@ -326,9 +310,7 @@ pub async fn oauth_authorization_code_lifecycle(ctx: &Ctx) {
         .create_oauth_authorization_code(b::oauth_code(&c.client_id, &u.id))
         .await
         .unwrap();
-    s.delete_oauth_authorization_code(&by_id.id)
-        .await
-        .expect("delete");
+    ok(s.delete_oauth_authorization_code(&by_id.id).await);
     assert!(absent(s.find_oauth_authorization_code(&by_id.code).await));
     assert_not_found(s.delete_oauth_authorization_code(&by_id.id).await);
 
@@ -359,10 +341,7 @@ pub async fn oauth_authorization_code_lifecycle(ctx: &Ctx) {
 pub async fn oauth_account_operations(ctx: &Ctx) {
     let s = ctx.store();
     let u = b::seed_user(s).await;
-    let gh = s
-        .create_oauth_account(b::oauth_account(&u.id))
-        .await
-        .expect("create");
+    let gh = ok(s.create_oauth_account(b::oauth_account(&u.id)).await);
     let google = s
         .create_oauth_account(OAuthAccount {
             provider: "google".into(),
@@ -409,7 +388,7 @@ pub async fn oauth_account_operations(ctx: &Ctx) {
     ));
     assert!(absent(s.find_oauth_account("github", "nobody").await));
     assert_eq!(
-        keys(&s.list_oauth_accounts_by_user(&u.id).await.unwrap()),
+        keys(&ok(s.list_oauth_accounts_by_user(&u.id).await)),
         keys_of(&[&gh, &google])
     );
 
@@ -420,10 +399,7 @@ pub async fn oauth_account_operations(ctx: &Ctx) {
         updated_at: Some(instant(20)),
         ..OAuthAccountPatch::default()
     };
-    let linked = s
-        .update_oauth_account(&pending.id, &patch)
-        .await
-        .expect("link");
+    let linked = ok(s.update_oauth_account(&pending.id, &patch).await);
     let want = OAuthAccount {
         user_id: u.id.clone(),
         access_token: "new-token".into(),
@@ -433,18 +409,13 @@ pub async fn oauth_account_operations(ctx: &Ctx) {
     };
     assert_same(ctx, &linked, &want);
     assert_eq!(
-        keys(&s.list_oauth_accounts_by_user(&u.id).await.unwrap()),
+        keys(&ok(s.list_oauth_accounts_by_user(&u.id).await)),
         keys_of(&[&gh, &pending, &google])
     );
-    assert!(
-        s.list_oauth_accounts_by_user("__pending__")
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(ok(s.list_oauth_accounts_by_user("__pending__").await).is_empty());
     assert_not_found(s.update_oauth_account("oacc_missing", &patch).await);
 
-    s.delete_oauth_account(&gh.id).await.expect("delete");
+    ok(s.delete_oauth_account(&gh.id).await);
     assert!(absent(
         s.find_oauth_account("github", &gh.provider_account_id)
             .await
@@ -456,10 +427,7 @@ pub async fn oauth_account_operations(ctx: &Ctx) {
 /// one without returning it; `purge_expired_oauth_states` counts expired rows.
 pub async fn oauth_state_consume_and_purge(ctx: &Ctx) {
     let s = ctx.store();
-    let st = s
-        .create_oauth_state(b::oauth_state())
-        .await
-        .expect("create");
+    let st = ok(s.create_oauth_state(b::oauth_state()).await);
     assert_conflict(
         s.create_oauth_state(OAuthState {
             state: st.state.clone(),
@@ -474,7 +442,7 @@ pub async fn oauth_state_consume_and_purge(ctx: &Ctx) {
     );
     assert!(absent(s.consume_oauth_state(&st.state, instant(61)).await));
 
-    let stale = s.create_oauth_state(b::oauth_state()).await.unwrap();
+    let stale = ok(s.create_oauth_state(b::oauth_state()).await);
     assert!(absent(
         s.consume_oauth_state(&stale.state, instant(5000)).await
     ));
@@ -486,7 +454,7 @@ pub async fn oauth_state_consume_and_purge(ctx: &Ctx) {
         s.consume_oauth_state("no-such-state", instant(60)).await
     ));
 
-    let old = s.create_oauth_state(b::oauth_state()).await.unwrap();
+    let old = ok(s.create_oauth_state(b::oauth_state()).await);
     let young = s
         .create_oauth_state(OAuthState {
             expires_at: instant(10_000),
@@ -494,10 +462,7 @@ pub async fn oauth_state_consume_and_purge(ctx: &Ctx) {
         })
         .await
         .unwrap();
-    assert_eq!(
-        s.purge_expired_oauth_states(instant(5000)).await.unwrap(),
-        1
-    );
+    assert_eq!(ok(s.purge_expired_oauth_states(instant(5000)).await), 1);
     assert!(absent(s.consume_oauth_state(&old.state, instant(60)).await));
     assert!(present(
         s.consume_oauth_state(&young.state, instant(60)).await
@@ -508,11 +473,8 @@ pub async fn oauth_state_consume_and_purge(ctx: &Ctx) {
 /// (`NotFound` when missing), delete by `client_id` returning the count.
 pub async fn oidc_client_operations(ctx: &Ctx) {
     let s = ctx.store();
-    let c = s
-        .create_oidc_client(b::oidc_client())
-        .await
-        .expect("create");
-    let other = s.create_oidc_client(b::oidc_client()).await.unwrap();
+    let c = ok(s.create_oidc_client(b::oidc_client()).await);
+    let other = ok(s.create_oidc_client(b::oidc_client()).await);
     assert_conflict(
         s.create_oidc_client(OidcClient {
             client_id: c.client_id.clone(),
@@ -538,9 +500,9 @@ pub async fn oidc_client_operations(ctx: &Ctx) {
     assert_returns(ctx, s.update_oidc_client(&c.id, &patch).await, &want);
     assert_not_found(s.update_oidc_client(&c.client_id, &patch).await);
 
-    assert_eq!(s.delete_oidc_client(&c.client_id).await.unwrap(), 1);
+    assert_eq!(ok(s.delete_oidc_client(&c.client_id).await), 1);
     assert!(absent(s.find_oidc_client_by_client_id(&c.client_id).await));
-    assert_eq!(s.delete_oidc_client(&c.client_id).await.unwrap(), 0);
+    assert_eq!(ok(s.delete_oidc_client(&c.client_id).await), 0);
     assert!(present(
         s.find_oidc_client_by_client_id(&other.client_id).await
     ));
@@ -551,10 +513,7 @@ pub async fn oidc_client_operations(ctx: &Ctx) {
 pub async fn oidc_auth_code_operations(ctx: &Ctx) {
     let s = ctx.store();
     let u = b::seed_user(s).await;
-    let code = s
-        .create_oidc_auth_code(b::oidc_code("rp", &u.id))
-        .await
-        .expect("create");
+    let code = ok(s.create_oidc_auth_code(b::oidc_code("rp", &u.id)).await);
     assert_conflict(
         s.create_oidc_auth_code(OidcAuthCode {
             code_hash: code.code_hash.clone(),
@@ -579,10 +538,7 @@ pub async fn oidc_auth_code_operations(ctx: &Ctx) {
     ));
     assert_found(ctx, s.find_oidc_auth_code(&code.code_hash).await, &used);
 
-    let stale = s
-        .create_oidc_auth_code(b::oidc_code("rp", &u.id))
-        .await
-        .unwrap();
+    let stale = ok(s.create_oidc_auth_code(b::oidc_code("rp", &u.id)).await);
     assert!(absent(
         s.consume_oidc_auth_code(&stale.code_hash, instant(5000))
             .await
@@ -599,12 +555,7 @@ pub async fn oidc_auth_code_operations(ctx: &Ctx) {
         })
         .await
         .unwrap();
-    assert_eq!(
-        s.purge_expired_oidc_auth_codes(instant(5000))
-            .await
-            .unwrap(),
-        2
-    );
+    assert_eq!(ok(s.purge_expired_oidc_auth_codes(instant(5000)).await), 2);
     assert!(absent(s.find_oidc_auth_code(&code.code_hash).await));
     assert!(present(s.find_oidc_auth_code(&young.code_hash).await));
 }
@@ -663,20 +614,12 @@ pub async fn oidc_refresh_token_operations(ctx: &Ctx) {
         .create_oidc_refresh_token(b::oidc_refresh_token("rp", &v.id))
         .await
         .unwrap();
-    assert_eq!(
-        s.revoke_oidc_refresh_tokens_by_user(&u.id).await.unwrap(),
-        2
-    );
-    assert_eq!(
-        s.revoke_oidc_refresh_tokens_by_user(&u.id).await.unwrap(),
-        0
-    );
+    assert_eq!(ok(s.revoke_oidc_refresh_tokens_by_user(&u.id).await), 2);
+    assert_eq!(ok(s.revoke_oidc_refresh_tokens_by_user(&u.id).await), 0);
     assert!(!existing(s.find_oidc_refresh_token(&theirs.token_hash).await).revoked);
 
     assert_eq!(
-        s.purge_expired_oidc_refresh_tokens(instant(5000))
-            .await
-            .unwrap(),
+        ok(s.purge_expired_oidc_refresh_tokens(instant(5000)).await),
         1
     );
     assert!(absent(s.find_oidc_refresh_token(&stale.token_hash).await));

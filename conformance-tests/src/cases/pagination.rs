@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use kavach_store_core::prelude::*;
 
 use super::builders as b;
-use super::support::{Kind, expect_err};
+use super::support::{Kind, expect_err, ok};
 use crate::Ctx;
 use crate::fixtures::{at, id};
 
@@ -169,10 +169,7 @@ pub async fn audit_log_pages_walk_every_size(ctx: &Ctx) {
     let noise: Vec<AuditLog> = (0..5)
         .map(|i| b::audit_at(&other.id, &user.id, at(i)))
         .collect();
-    store
-        .create_audit_logs(&scrambled(&rows))
-        .await
-        .expect("bulk insert");
+    ok(store.create_audit_logs(&scrambled(&rows)).await);
     store
         .create_audit_logs(&noise)
         .await
@@ -226,7 +223,7 @@ pub async fn audit_log_pages_break_time_ties_by_id(ctx: &Ctx) {
     rows.push(b::audit_at(&agent.id, &user.id, at(11)));
     rows.push(b::audit_at(&agent.id, &user.id, at(9)));
     for row in rows.iter().rev() {
-        store.create_audit_log(row.clone()).await.expect("insert");
+        ok(store.create_audit_log(row.clone()).await);
     }
     let expected = newest_first(rows.iter().map(|r| (r.timestamp, r.id.clone())).collect());
     assert_eq!(expected.first(), Some(&rows[9].id));
@@ -265,10 +262,7 @@ pub async fn audit_log_pages_combine_filters_with_cursors(ctx: &Ctx) {
             ..b::audit_at(&agent.id, user, at(tied_secs(i)))
         });
     }
-    store
-        .create_audit_logs(&scrambled(&rows))
-        .await
-        .expect("bulk insert");
+    ok(store.create_audit_logs(&scrambled(&rows)).await);
 
     let since = at(4);
     let until = at(12);
@@ -362,7 +356,7 @@ pub async fn audit_log_pages_combine_filters_with_cursors(ctx: &Ctx) {
             .await;
             assert_eq!(got, expected, "audit filter {name} (limit {limit:?})");
         }
-        let counted = store.count_audit_logs(&filter).await.expect("count");
+        let counted = ok(store.count_audit_logs(&filter).await);
         assert_eq!(
             counted,
             expected.len() as u64,
@@ -381,12 +375,9 @@ pub async fn audit_log_pages_are_stable_under_inserts(ctx: &Ctx) {
     let rows: Vec<AuditLog> = (0..12)
         .map(|i| b::audit_at(&agent.id, &user.id, at(20 + i / 2)))
         .collect();
-    store.create_audit_logs(&rows).await.expect("insert");
+    ok(store.create_audit_logs(&rows).await);
     let filter = AuditFilter::agent(agent.id.clone());
-    let first = store
-        .list_audit_logs(&filter, &PageRequest::first(3))
-        .await
-        .expect("first page");
+    let first = ok(store.list_audit_logs(&filter, &PageRequest::first(3)).await);
     let last_seen = first.items.last().expect("three items").clone();
 
     let newer = b::audit_at(&agent.id, &user.id, at(100));
@@ -438,7 +429,7 @@ pub async fn agent_pages_walk_every_size(ctx: &Ctx) {
     let store = ctx.store();
     let owner = b::seed_user(store).await;
     let stranger = b::seed_user(store).await;
-    let tenant = store.create_tenant(b::tenant()).await.expect("tenant");
+    let tenant = ok(store.create_tenant(b::tenant()).await);
     let mut agents = Vec::new();
     for i in 0..53usize {
         agents.push(Agent {
@@ -457,10 +448,7 @@ pub async fn agent_pages_walk_every_size(ctx: &Ctx) {
             ..b::agent(&owner.id)
         });
     }
-    store
-        .create_many(&scrambled(&agents))
-        .await
-        .expect("insert agents");
+    ok(store.create_many(&scrambled(&agents)).await);
     for i in 0..4 {
         store
             .create_agent(Agent {
@@ -541,7 +529,7 @@ pub async fn agent_pages_walk_every_size(ctx: &Ctx) {
             assert_eq!(got, expected, "agents {name} (limit {limit:?})");
         }
         assert_eq!(
-            store.count_agents(&filter).await.expect("count"),
+            ok(store.count_agents(&filter).await),
             expected.len() as u64,
             "count_agents {name}"
         );
@@ -565,10 +553,7 @@ pub async fn cost_event_pages_walk_every_size(ctx: &Ctx) {
             ..b::cost_at(agent, at(tied_secs(i)))
         });
     }
-    store
-        .create_cost_events(&scrambled(&events))
-        .await
-        .expect("insert");
+    ok(store.create_cost_events(&scrambled(&events)).await);
     let expect = |keep: &(dyn Fn(&CostEvent) -> bool + Send + Sync)| {
         newest_first(
             events
@@ -662,7 +647,7 @@ pub async fn login_history_pages_walk_every_size(ctx: &Ctx) {
         .map(|i| b::login_at(&user.id, at(tied_secs(i))))
         .collect();
     for login in scrambled(&logins) {
-        store.create(login).await.expect("insert login");
+        ok(store.create(login).await);
     }
     for i in 0..3 {
         store
@@ -700,10 +685,7 @@ pub async fn stream_event_pages_walk_every_size(ctx: &Ctx) {
         });
     }
     for event in scrambled(&events) {
-        store
-            .create_stream_event(event)
-            .await
-            .expect("insert event");
+        ok(store.create_stream_event(event).await);
     }
     let expect = |keep: &(dyn Fn(&StreamEvent) -> bool + Send + Sync)| {
         newest_first(
@@ -783,18 +765,9 @@ async fn one_of_each(store: &dyn KavachStore) -> Vec<List> {
             .create_audit_log(b::audit_at(&agent.id, &user.id, at(i)))
             .await
             .expect("audit");
-        store
-            .create_cost_event(b::cost_at(&agent.id, at(i)))
-            .await
-            .expect("cost");
-        store
-            .create(b::login_at(&user.id, at(i)))
-            .await
-            .expect("login");
-        store
-            .create_stream_event(b::event_at("t", at(i)))
-            .await
-            .expect("event");
+        ok(store.create_cost_event(b::cost_at(&agent.id, at(i))).await);
+        ok(store.create(b::login_at(&user.id, at(i))).await);
+        ok(store.create_stream_event(b::event_at("t", at(i))).await);
     }
     for i in 0..2 {
         store
@@ -823,9 +796,7 @@ pub async fn pages_reject_bad_limits(ctx: &Ctx) {
     let store = ctx.store();
     for list in one_of_each(store).await {
         let what = list.name();
-        let first = page_ids(store, &list, PageRequest::first(1))
-            .await
-            .expect("limit 1");
+        let first = ok(page_ids(store, &list, PageRequest::first(1)).await);
         let cursor = first
             .next
             .clone()
@@ -863,9 +834,7 @@ pub async fn pages_reject_bad_cursors(ctx: &Ctx) {
     let store = ctx.store();
     for list in one_of_each(store).await {
         let what = list.name();
-        let first = page_ids(store, &list, PageRequest::first(1))
-            .await
-            .expect("first page");
+        let first = ok(page_ids(store, &list, PageRequest::first(1)).await);
         let good = first
             .next
             .clone()
@@ -953,92 +922,48 @@ pub async fn query_audit_logs_limit_and_offset(ctx: &Ctx) {
     let rows: Vec<AuditLog> = (0..103)
         .map(|i| b::audit_at(&agent.id, &user.id, at(tied_secs(i))))
         .collect();
-    store
-        .create_audit_logs(&scrambled(&rows))
-        .await
-        .expect("insert");
+    ok(store.create_audit_logs(&scrambled(&rows)).await);
     let expected = newest_first(rows.iter().map(|r| (r.timestamp, r.id.clone())).collect());
-    let ids = |v: Vec<AuditLog>| v.into_iter().map(|r| r.id).collect::<Vec<_>>();
-    let filter = AuditFilter::default();
+    let filter = &AuditFilter::default();
+    // The ids of one `query_audit_logs` window.
+    let query = |limit: Option<u64>, offset: Option<u64>| async move {
+        let rows = ok(store.query_audit_logs(filter, limit, offset).await);
+        rows.into_iter().map(|r| r.id).collect::<Vec<_>>()
+    };
 
-    let default = ids(store
-        .query_audit_logs(&filter, None, None)
-        .await
-        .expect("default"));
+    let default = query(None, None).await;
     assert_eq!(
         default.len() as u64,
         DEFAULT_AUDIT_QUERY_LIMIT,
         "default limit"
     );
     assert_eq!(default, expected[..100], "default window order");
-    let skipped = ids(store
-        .query_audit_logs(&filter, None, Some(100))
-        .await
-        .expect("offset only"));
     assert_eq!(
-        skipped,
+        query(None, Some(100)).await,
         expected[100..],
         "offset without limit keeps the default limit"
     );
+    assert!(query(Some(0), None).await.is_empty(), "limit 0");
     assert!(
-        store
-            .query_audit_logs(&filter, Some(0), None)
-            .await
-            .expect("limit 0")
-            .is_empty(),
-        "limit 0"
-    );
-    assert!(
-        store
-            .query_audit_logs(&filter, Some(0), Some(5))
-            .await
-            .expect("limit 0")
-            .is_empty(),
+        query(Some(0), Some(5)).await.is_empty(),
         "limit 0, offset 5"
     );
+    assert!(query(Some(10), Some(103)).await.is_empty(), "offset at end");
     assert!(
-        store
-            .query_audit_logs(&filter, Some(10), Some(103))
-            .await
-            .expect("past end")
-            .is_empty(),
-        "offset at end"
-    );
-    assert!(
-        store
-            .query_audit_logs(&filter, Some(10), Some(1_000))
-            .await
-            .expect("past end")
-            .is_empty(),
+        query(Some(10), Some(1_000)).await.is_empty(),
         "offset past end"
     );
+    assert_eq!(query(Some(500), Some(0)).await, expected, "large limit");
     assert_eq!(
-        ids(store
-            .query_audit_logs(&filter, Some(500), Some(0))
-            .await
-            .expect("all")),
-        expected,
-        "large limit"
-    );
-    assert_eq!(
-        ids(store
-            .query_audit_logs(&filter, Some(7), None)
-            .await
-            .expect("no offset")),
-        ids(store
-            .query_audit_logs(&filter, Some(7), Some(0))
-            .await
-            .expect("offset 0")),
+        query(Some(7), None).await,
+        query(Some(7), Some(0)).await,
         "offset None is offset 0"
     );
     for window in [1u64, 2, 10, 33] {
         let mut tiled = Vec::new();
         let mut offset = 0;
         loop {
-            let part = ids(store
-                .query_audit_logs(&filter, Some(window), Some(offset))
-                .await
-                .expect("window"));
+            let part = query(Some(window), Some(offset)).await;
             assert!(part.len() as u64 <= window);
             if part.is_empty() {
                 break;
@@ -1079,10 +1004,7 @@ pub async fn query_audit_logs_filters_each_field(ctx: &Ctx) {
             ..b::audit_at(agent, user, at(i as i64 / 2))
         });
     }
-    store
-        .create_audit_logs(&scrambled(&rows))
-        .await
-        .expect("insert");
+    ok(store.create_audit_logs(&scrambled(&rows)).await);
     let since = at(5);
     let until = at(17);
     let cases: Vec<Named<'_, AuditFilter, AuditLog>> = vec![
@@ -1209,10 +1131,7 @@ pub async fn query_audit_logs_filters_each_field(ctx: &Ctx) {
             .collect();
         assert_eq!(got, expected, "query_audit_logs filter {name}");
         if expected.len() > 2 {
-            let window: Vec<String> = store
-                .query_audit_logs(&filter, Some(2), Some(1))
-                .await
-                .expect("window")
+            let window: Vec<String> = ok(store.query_audit_logs(&filter, Some(2), Some(1)).await)
                 .into_iter()
                 .map(|r| r.id)
                 .collect();

@@ -8,7 +8,7 @@ use serde_json::json;
 use super::builders as b;
 use super::support::{
     absent, assert_conflict, assert_found, assert_instant, assert_not_found, assert_reference,
-    assert_returns, assert_same, existing, keys, keys_of, present,
+    assert_returns, assert_same, existing, keys, keys_of, ok, present,
 };
 use crate::Ctx;
 use crate::fixtures::instant;
@@ -20,7 +20,7 @@ pub async fn session_lookups_and_listing(ctx: &Ctx) {
     let s = ctx.store();
     let u = b::seed_user(s).await;
     let v = b::seed_user(s).await;
-    let s1 = s.create_session(b::session(&u.id)).await.expect("create");
+    let s1 = ok(s.create_session(b::session(&u.id)).await);
     let s2 = s
         .create_session(Session {
             expires_at: instant(100),
@@ -38,42 +38,31 @@ pub async fn session_lookups_and_listing(ctx: &Ctx) {
         })
         .await
         .unwrap();
-    let sv = s.create_session(b::session(&v.id)).await.unwrap();
+    let sv = ok(s.create_session(b::session(&v.id)).await);
     assert_reference(s.create_session(b::session("usr_missing")).await);
 
     assert_found(ctx, s.get_session(&s2.id).await, &s2);
     assert!(absent(s.get_session("ses_missing").await));
     assert_eq!(
-        keys(&s.list_sessions_by_user(&u.id).await.unwrap()),
+        keys(&ok(s.list_sessions_by_user(&u.id).await)),
         keys_of(&[&s3, &s2, &s1])
     );
     assert_eq!(
-        keys(&s.list_sessions_by_user(&v.id).await.unwrap()),
+        keys(&ok(s.list_sessions_by_user(&v.id).await)),
         keys_of(&[&sv])
     );
-    assert!(
-        s.list_sessions_by_user("usr_missing")
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(ok(s.list_sessions_by_user("usr_missing").await).is_empty());
 
     assert_eq!(
-        s.count_active_sessions_by_user(&u.id, instant(60))
-            .await
-            .unwrap(),
+        ok(s.count_active_sessions_by_user(&u.id, instant(60)).await),
         3
     );
     assert_eq!(
-        s.count_active_sessions_by_user(&u.id, instant(5000))
-            .await
-            .unwrap(),
+        ok(s.count_active_sessions_by_user(&u.id, instant(5000)).await),
         1
     );
     assert_eq!(
-        s.count_active_sessions_by_user(&u.id, instant(9000))
-            .await
-            .unwrap(),
+        ok(s.count_active_sessions_by_user(&u.id, instant(9000)).await),
         0
     );
     // Still stored: the count does not delete anything.
@@ -85,7 +74,7 @@ pub async fn session_lookups_and_listing(ctx: &Ctx) {
 pub async fn session_validate_drops_expired(ctx: &Ctx) {
     let s = ctx.store();
     let u = b::seed_user(s).await;
-    let live = s.create_session(b::session(&u.id)).await.unwrap();
+    let live = ok(s.create_session(b::session(&u.id)).await);
     let stale = s
         .create_session(Session {
             expires_at: instant(100),
@@ -115,7 +104,7 @@ pub async fn session_validate_drops_expired(ctx: &Ctx) {
 pub async fn session_update_and_refresh(ctx: &Ctx) {
     let s = ctx.store();
     let u = b::seed_user(s).await;
-    let old = s.create_session(b::session(&u.id)).await.unwrap();
+    let old = ok(s.create_session(b::session(&u.id)).await);
     let patch = SessionPatch {
         metadata: Some(Some(json!({"ip": "198.51.100.1"}))),
         expires_at: Some(instant(7200)),
@@ -146,7 +135,7 @@ pub async fn session_update_and_refresh(ctx: &Ctx) {
         "a lost refresh creates nothing"
     );
     assert_eq!(
-        keys(&s.list_sessions_by_user(&u.id).await.unwrap()),
+        keys(&ok(s.list_sessions_by_user(&u.id).await)),
         keys_of(&[&new])
     );
 }
@@ -158,25 +147,25 @@ pub async fn session_deletes(ctx: &Ctx) {
     let s = ctx.store();
     let u = b::seed_user(s).await;
     let v = b::seed_user(s).await;
-    let one = s.create_session(b::session(&u.id)).await.unwrap();
-    s.delete_session(&one.id).await.expect("delete");
+    let one = ok(s.create_session(b::session(&u.id)).await);
+    ok(s.delete_session(&one.id).await);
     assert!(absent(s.get_session(&one.id).await));
     assert_not_found(s.delete_session(&one.id).await);
 
-    let keep = s.create_session(b::session(&u.id)).await.unwrap();
+    let keep = ok(s.create_session(b::session(&u.id)).await);
     for _ in 0..3 {
-        s.create_session(b::session(&u.id)).await.unwrap();
+        ok(s.create_session(b::session(&u.id)).await);
     }
-    let theirs = s.create_session(b::session(&v.id)).await.unwrap();
-    assert_eq!(s.delete_other_sessions(&u.id, &keep.id).await.unwrap(), 3);
+    let theirs = ok(s.create_session(b::session(&v.id)).await);
+    assert_eq!(ok(s.delete_other_sessions(&u.id, &keep.id).await), 3);
     assert_eq!(
-        keys(&s.list_sessions_by_user(&u.id).await.unwrap()),
+        keys(&ok(s.list_sessions_by_user(&u.id).await)),
         keys_of(&[&keep])
     );
-    assert_eq!(s.delete_other_sessions(&u.id, &keep.id).await.unwrap(), 0);
-    s.create_session(b::session(&u.id)).await.unwrap();
-    assert_eq!(s.delete_sessions_by_user(&u.id).await.unwrap(), 2);
-    assert_eq!(s.delete_sessions_by_user(&u.id).await.unwrap(), 0);
+    assert_eq!(ok(s.delete_other_sessions(&u.id, &keep.id).await), 0);
+    ok(s.create_session(b::session(&u.id)).await);
+    assert_eq!(ok(s.delete_sessions_by_user(&u.id).await), 2);
+    assert_eq!(ok(s.delete_sessions_by_user(&u.id).await), 0);
     assert!(present(s.get_session(&theirs.id).await));
 
     let stale = s
@@ -194,10 +183,10 @@ pub async fn session_deletes(ctx: &Ctx) {
         .await
         .unwrap();
     // theirs (3600 s) and stale (100 s) expired before 5000 s.
-    assert_eq!(s.delete_expired_sessions(instant(5000)).await.unwrap(), 2);
+    assert_eq!(ok(s.delete_expired_sessions(instant(5000)).await), 2);
     assert!(absent(s.get_session(&stale.id).await));
     assert!(present(s.get_session(&live.id).await));
-    assert_eq!(s.delete_expired_sessions(instant(5000)).await.unwrap(), 0);
+    assert_eq!(ok(s.delete_expired_sessions(instant(5000)).await), 0);
 }
 
 /// Every `JwtRefreshTokenStore` method: find (used tokens too), consume
@@ -268,7 +257,7 @@ pub async fn jwt_refresh_token_operations(ctx: &Ctx) {
             .await
     ));
 
-    s.mark_jwt_refresh_token_used(&t3.id).await.expect("mark");
+    ok(s.mark_jwt_refresh_token_used(&t3.id).await);
     assert!(existing(s.find_jwt_refresh_token(&t3.token_hash).await).used);
     s.mark_jwt_refresh_token_used(&t3.id)
         .await
@@ -280,15 +269,13 @@ pub async fn jwt_refresh_token_operations(ctx: &Ctx) {
     ));
 
     // Only t2 of u is still unused.
-    assert_eq!(s.revoke_jwt_refresh_tokens_by_user(&u.id).await.unwrap(), 1);
+    assert_eq!(ok(s.revoke_jwt_refresh_tokens_by_user(&u.id).await), 1);
     assert!(existing(s.find_jwt_refresh_token(&t2.token_hash).await).used);
-    assert_eq!(s.revoke_jwt_refresh_tokens_by_user(&u.id).await.unwrap(), 0);
+    assert_eq!(ok(s.revoke_jwt_refresh_tokens_by_user(&u.id).await), 0);
     assert!(!existing(s.find_jwt_refresh_token(&t4.token_hash).await).used);
 
     assert_eq!(
-        s.purge_expired_jwt_refresh_tokens(instant(5000))
-            .await
-            .unwrap(),
+        ok(s.purge_expired_jwt_refresh_tokens(instant(5000)).await),
         3
     );
     assert!(absent(s.find_jwt_refresh_token(&t1.token_hash).await));
@@ -302,14 +289,8 @@ pub async fn refresh_token_consume_and_reuse(ctx: &Ctx) {
     let s = ctx.store();
     let u = b::seed_user(s).await;
     let fam = b::seed_token_family(s, &u.id).await;
-    let r1 = s
-        .create_refresh_token(b::refresh_token(&fam.id))
-        .await
-        .expect("token");
-    let r2 = s
-        .create_refresh_token(b::refresh_token(&fam.id))
-        .await
-        .unwrap();
+    let r1 = ok(s.create_refresh_token(b::refresh_token(&fam.id)).await);
+    let r2 = ok(s.create_refresh_token(b::refresh_token(&fam.id)).await);
     assert_reference(
         s.create_refresh_token(b::refresh_token("fam_missing"))
             .await,
@@ -319,11 +300,7 @@ pub async fn refresh_token_consume_and_reuse(ctx: &Ctx) {
     assert_found(ctx, s.find_refresh_token(&r2.token_hash).await, &r2);
     assert!(absent(s.find_refresh_token("no-such-hash").await));
 
-    match s
-        .consume_refresh_token(&r1.token_hash, instant(60))
-        .await
-        .unwrap()
-    {
+    match ok(s.consume_refresh_token(&r1.token_hash, instant(60)).await) {
         RefreshTokenOutcome::Consumed { token, family } => {
             assert_same(
                 ctx,
@@ -339,9 +316,7 @@ pub async fn refresh_token_consume_and_reuse(ctx: &Ctx) {
     }
     assert!(existing(s.find_refresh_token(&r1.token_hash).await).used);
     assert_eq!(
-        s.consume_refresh_token(&r1.token_hash, instant(61))
-            .await
-            .unwrap(),
+        ok(s.consume_refresh_token(&r1.token_hash, instant(61)).await),
         RefreshTokenOutcome::Reused
     );
     assert!(
@@ -349,16 +324,12 @@ pub async fn refresh_token_consume_and_reuse(ctx: &Ctx) {
         "reuse revokes the family"
     );
     assert_eq!(
-        s.consume_refresh_token(&r2.token_hash, instant(62))
-            .await
-            .unwrap(),
+        ok(s.consume_refresh_token(&r2.token_hash, instant(62)).await),
         RefreshTokenOutcome::Revoked
     );
     assert!(!existing(s.find_refresh_token(&r2.token_hash).await).used);
     assert_eq!(
-        s.consume_refresh_token("no-such-hash", instant(62))
-            .await
-            .unwrap(),
+        ok(s.consume_refresh_token("no-such-hash", instant(62)).await),
         RefreshTokenOutcome::NotFound
     );
 }
@@ -392,14 +363,9 @@ pub async fn refresh_token_expiry_outcomes(ctx: &Ctx) {
         })
         .await
         .unwrap();
-    let t = s
-        .create_refresh_token(b::refresh_token(&ending.id))
-        .await
-        .unwrap();
+    let t = ok(s.create_refresh_token(b::refresh_token(&ending.id)).await);
     assert_eq!(
-        s.consume_refresh_token(&t.token_hash, instant(2000))
-            .await
-            .unwrap(),
+        ok(s.consume_refresh_token(&t.token_hash, instant(2000)).await),
         RefreshTokenOutcome::Expired
     );
     assert!(
@@ -407,9 +373,7 @@ pub async fn refresh_token_expiry_outcomes(ctx: &Ctx) {
         "an expired family is revoked"
     );
     assert_eq!(
-        s.consume_refresh_token(&t.token_hash, instant(2001))
-            .await
-            .unwrap(),
+        ok(s.consume_refresh_token(&t.token_hash, instant(2001)).await),
         RefreshTokenOutcome::Revoked
     );
 }
@@ -423,36 +387,21 @@ pub async fn refresh_token_family_revoke_and_purge(ctx: &Ctx) {
     let u = b::seed_user(s).await;
     let v = b::seed_user(s).await;
     let f = b::seed_token_family(s, &u.id).await;
-    let ft = s
-        .create_refresh_token(b::refresh_token(&f.id))
-        .await
-        .unwrap();
-    assert!(s.revoke_refresh_token_family(&f.id).await.unwrap());
+    let ft = ok(s.create_refresh_token(b::refresh_token(&f.id)).await);
+    assert!(ok(s.revoke_refresh_token_family(&f.id).await));
     assert!(existing(s.get_refresh_token_family(&f.id).await).revoked);
-    assert!(!s.revoke_refresh_token_family("fam_missing").await.unwrap());
+    assert!(!ok(s.revoke_refresh_token_family("fam_missing").await));
     assert_eq!(
-        s.consume_refresh_token(&ft.token_hash, instant(60))
-            .await
-            .unwrap(),
+        ok(s.consume_refresh_token(&ft.token_hash, instant(60)).await),
         RefreshTokenOutcome::Revoked
     );
 
     let g = b::seed_token_family(s, &u.id).await;
     b::seed_token_family(s, &u.id).await;
     let theirs = b::seed_token_family(s, &v.id).await;
-    assert_eq!(
-        s.revoke_refresh_token_families_by_user(&u.id)
-            .await
-            .unwrap(),
-        2
-    );
+    assert_eq!(ok(s.revoke_refresh_token_families_by_user(&u.id).await), 2);
     assert!(existing(s.get_refresh_token_family(&g.id).await).revoked);
-    assert_eq!(
-        s.revoke_refresh_token_families_by_user(&u.id)
-            .await
-            .unwrap(),
-        0
-    );
+    assert_eq!(ok(s.revoke_refresh_token_families_by_user(&u.id).await), 0);
     assert!(!existing(s.get_refresh_token_family(&theirs.id).await).revoked);
 
     let p = s
@@ -462,10 +411,7 @@ pub async fn refresh_token_family_revoke_and_purge(ctx: &Ctx) {
         })
         .await
         .unwrap();
-    let p1 = s
-        .create_refresh_token(b::refresh_token(&p.id))
-        .await
-        .unwrap();
+    let p1 = ok(s.create_refresh_token(b::refresh_token(&p.id)).await);
     let p2 = s
         .create_refresh_token(RefreshToken {
             expires_at: instant(10_000),
@@ -488,10 +434,7 @@ pub async fn refresh_token_family_revoke_and_purge(ctx: &Ctx) {
         .await
         .unwrap();
     // Tokens expired before 5000 s: ft, p1, q1; p2 goes with its family p.
-    assert_eq!(
-        s.purge_expired_refresh_tokens(instant(5000)).await.unwrap(),
-        5
-    );
+    assert_eq!(ok(s.purge_expired_refresh_tokens(instant(5000)).await), 5);
     for gone in [&ft, &p1, &p2, &q1] {
         assert!(
             absent(s.find_refresh_token(&gone.token_hash).await),
@@ -506,10 +449,7 @@ pub async fn refresh_token_family_revoke_and_purge(ctx: &Ctx) {
         present(s.get_refresh_token_family(&f.id).await),
         "families within their lifetime stay"
     );
-    assert_eq!(
-        s.purge_expired_refresh_tokens(instant(5000)).await.unwrap(),
-        0
-    );
+    assert_eq!(ok(s.purge_expired_refresh_tokens(instant(5000)).await), 0);
 }
 
 /// `create_ephemeral_session` stores agent, permissions and session
@@ -529,7 +469,7 @@ pub async fn ephemeral_session_create_and_lookups(ctx: &Ctx) {
     assert_same(ctx, &created, &want);
     assert_found(ctx, s.get_agent(&agent.id).await, &agent);
     assert_eq!(
-        keys(&s.list_permissions_by_agent(&agent.id).await.unwrap()),
+        keys(&ok(s.list_permissions_by_agent(&agent.id).await)),
         keys_of(&[&perm])
     );
     assert_found(ctx, s.get_ephemeral_session(&want.id).await, &want);
@@ -585,11 +525,7 @@ pub async fn ephemeral_session_create_and_lookups(ctx: &Ctx) {
         .unwrap();
     b::seed_ephemeral(s, &v.id, None).await;
     assert_eq!(
-        keys(
-            &s.list_active_ephemeral_sessions_by_owner(&u.id)
-                .await
-                .unwrap()
-        ),
+        keys(&ok(s.list_active_ephemeral_sessions_by_owner(&u.id).await)),
         keys_of(&[&later, &want])
     );
     assert!(
@@ -676,9 +612,7 @@ pub async fn ephemeral_consume_counts_actions(ctx: &Ctx) {
         actions_used: 1,
         ..b::ephemeral_session(&agent, Some(1))
     };
-    s.create_ephemeral_session(agent, &[], full.clone())
-        .await
-        .unwrap();
+    ok(s.create_ephemeral_session(agent, &[], full.clone()).await);
     assert_eq!(
         s.consume_ephemeral_action(&full.token_hash, instant(60))
             .await
@@ -751,10 +685,7 @@ pub async fn ephemeral_consume_refuses_expired_and_revoked(ctx: &Ctx) {
     );
 
     let live = b::seed_ephemeral(s, &u.id, Some(5)).await;
-    let revoked = s
-        .revoke_ephemeral_session(&live.id, instant(70))
-        .await
-        .expect("revoke");
+    let revoked = ok(s.revoke_ephemeral_session(&live.id, instant(70)).await);
     assert_same(
         ctx,
         &revoked,
@@ -773,12 +704,7 @@ pub async fn ephemeral_consume_refuses_expired_and_revoked(ctx: &Ctx) {
             .unwrap(),
         EphemeralActionOutcome::Inactive(EphemeralStatus::Revoked)
     );
-    assert!(
-        s.list_active_ephemeral_sessions_by_owner(&u.id)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(ok(s.list_active_ephemeral_sessions_by_owner(&u.id).await).is_empty());
     assert_not_found(s.revoke_ephemeral_session("eph_missing", instant(70)).await);
 }
 
@@ -804,15 +730,11 @@ pub async fn ephemeral_expire_and_purge(ctx: &Ctx) {
         (100, EphemeralStatus::Revoked),
     ] {
         let (agent, session) = mk(expires, status);
-        made.push(
-            s.create_ephemeral_session(agent, &[], session)
-                .await
-                .unwrap(),
-        );
+        made.push(ok(s.create_ephemeral_session(agent, &[], session).await));
     }
     let [due, later, revoked] = [made[0].clone(), made[1].clone(), made[2].clone()];
 
-    assert_eq!(s.expire_ephemeral_sessions(instant(5000)).await.unwrap(), 1);
+    assert_eq!(ok(s.expire_ephemeral_sessions(instant(5000)).await), 1);
     let got = existing(s.get_ephemeral_session(&due.id).await);
     assert_eq!(got.status, EphemeralStatus::Expired);
     assert_instant::<EphemeralSession>(ctx, "updated_at", got.updated_at, instant(5000));
@@ -829,12 +751,10 @@ pub async fn ephemeral_expire_and_purge(ctx: &Ctx) {
         AgentStatus::Active
     );
     assert_found(ctx, s.get_ephemeral_session(&revoked.id).await, &revoked);
-    assert_eq!(s.expire_ephemeral_sessions(instant(5000)).await.unwrap(), 0);
+    assert_eq!(ok(s.expire_ephemeral_sessions(instant(5000)).await), 0);
 
     assert_eq!(
-        s.purge_expired_ephemeral_sessions(instant(5000))
-            .await
-            .unwrap(),
+        ok(s.purge_expired_ephemeral_sessions(instant(5000)).await),
         2
     );
     assert!(absent(s.get_ephemeral_session(&due.id).await));

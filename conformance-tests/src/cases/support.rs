@@ -168,6 +168,13 @@ pub fn assert_found<R: Record>(ctx: &Ctx, lookup: Result<Option<R>>, want: &R) {
 
 // ---------------------------------------------------------------- lookups
 
+/// The value of a call that must succeed; a failure fails the case at the
+/// caller's line.
+#[track_caller]
+pub fn ok<T>(result: Result<T>) -> T {
+    result.expect("the call failed")
+}
+
 /// What a lookup found; a failed lookup or one that found nothing fails the
 /// case.
 #[track_caller]

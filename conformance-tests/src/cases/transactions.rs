@@ -12,7 +12,7 @@ use std::sync::Arc;
 use kavach_store_core::prelude::*;
 
 use super::builders as b;
-use super::support::{Kind, absent, assert_same, count_all, existing, expect_err, present};
+use super::support::{Kind, absent, assert_same, count_all, existing, expect_err, ok, present};
 use crate::Ctx;
 use crate::fixtures::{at, id};
 
@@ -20,7 +20,7 @@ use crate::fixtures::{at, id};
 /// until `commit`, and all visible after it.
 pub async fn transaction_commit_publishes_writes(ctx: &Ctx) {
     let store = ctx.store();
-    let tx = store.begin().await.expect("begin");
+    let tx = ok(store.begin().await);
     let user = tx.create_user(b::user()).await.expect("create user in tx");
     let agent = tx
         .create_agent(b::agent(&user.id))
@@ -42,24 +42,17 @@ pub async fn transaction_commit_publishes_writes(ctx: &Ctx) {
         absent(store.get_user(&user.id).await),
         "uncommitted user visible outside"
     );
-    tx.commit().await.expect("commit");
+    ok(tx.commit().await);
 
     assert!(present(store.get_user(&user.id).await), "committed user");
-    let found = store
-        .find_agent_by_token_hash(&agent.token_hash)
-        .await
-        .expect("lookup");
+    let found = ok(store.find_agent_by_token_hash(&agent.token_hash).await);
     assert_eq!(
         found.map(|a| a.id),
         Some(agent.id.clone()),
         "committed agent by token hash"
     );
     assert_eq!(
-        store
-            .list_permissions_by_agent(&agent.id)
-            .await
-            .expect("permissions")
-            .len(),
+        ok(store.list_permissions_by_agent(&agent.id).await).len(),
         2
     );
 }
@@ -70,13 +63,10 @@ pub async fn transaction_commit_publishes_writes(ctx: &Ctx) {
 pub async fn transaction_rollback_discards_writes(ctx: &Ctx) {
     let store = ctx.store();
     let (user, agent) = b::seed_user_agent(store).await;
-    let session = store
-        .create_session(b::session(&user.id))
-        .await
-        .expect("session");
+    let session = ok(store.create_session(b::session(&user.id)).await);
     let before_users = count_all(store, User::table_def()).await;
-    let tx = store.begin().await.expect("begin");
-    let stranger = tx.create_user(b::user()).await.expect("insert");
+    let tx = ok(store.begin().await);
+    let stranger = ok(tx.create_user(b::user()).await);
     tx.update_user(
         &user.id,
         &UserPatch {
@@ -86,11 +76,9 @@ pub async fn transaction_rollback_discards_writes(ctx: &Ctx) {
     )
     .await
     .expect("update");
-    tx.delete_session(&session.id).await.expect("delete");
+    ok(tx.delete_session(&session.id).await);
     assert_eq!(
-        tx.increment_rate_limit(&agent.id, "tool:x", at(0))
-            .await
-            .expect("increment"),
+        ok(tx.increment_rate_limit(&agent.id, "tool:x", at(0)).await),
         1
     );
     tx.create_audit_logs(&[
@@ -99,7 +87,7 @@ pub async fn transaction_rollback_discards_writes(ctx: &Ctx) {
     ])
     .await
     .expect("bulk");
-    tx.rollback().await.expect("rollback");
+    ok(tx.rollback().await);
 
     assert!(
         absent(store.get_user(&stranger.id).await),
@@ -119,10 +107,7 @@ pub async fn transaction_rollback_discards_writes(ctx: &Ctx) {
         "upsert rolled back"
     );
     assert_eq!(
-        store
-            .count_audit_logs(&AuditFilter::default())
-            .await
-            .expect("count"),
+        ok(store.count_audit_logs(&AuditFilter::default()).await),
         0,
         "bulk insert rolled back"
     );
@@ -135,8 +120,8 @@ pub async fn transaction_dropped_without_commit_rolls_back(ctx: &Ctx) {
     let store = ctx.store();
     let (user, _agent) = b::seed_user_agent(store).await;
     let inserted = {
-        let tx = store.begin().await.expect("begin");
-        let other = tx.create_user(b::user()).await.expect("insert");
+        let tx = ok(store.begin().await);
+        let other = ok(tx.create_user(b::user()).await);
         tx.update_user(
             &user.id,
             &UserPatch {
@@ -166,7 +151,7 @@ pub async fn transaction_dropped_without_commit_rolls_back(ctx: &Ctx) {
     .await
     .expect("a write after a dropped transaction must not hang")
     .expect("write after drop");
-    let tx = store.begin().await.expect("begin again");
+    let tx = ok(store.begin().await);
     tx.update_user(
         &later.id,
         &UserPatch {
@@ -300,18 +285,12 @@ pub async fn transaction_helper_rolls_back_on_panic(ctx: &Ctx) {
 pub async fn reader_outside_never_sees_uncommitted_writes(ctx: &Ctx) {
     let store = ctx.store();
     let (user, agent) = b::seed_user_agent(store).await;
-    let session = store
-        .create_session(b::session(&user.id))
-        .await
-        .expect("session");
+    let session = ok(store.create_session(b::session(&user.id)).await);
     let users_before = count_all(store, User::table_def()).await;
 
-    let tx = store.begin().await.expect("begin");
-    let new_user = tx.create_user(b::user()).await.expect("insert user");
-    let new_agent = tx
-        .create_agent(b::agent(&new_user.id))
-        .await
-        .expect("insert agent");
+    let tx = ok(store.begin().await);
+    let new_user = ok(tx.create_user(b::user()).await);
+    let new_agent = ok(tx.create_agent(b::agent(&new_user.id)).await);
     tx.update_user(
         &user.id,
         &UserPatch {
@@ -330,10 +309,8 @@ pub async fn reader_outside_never_sees_uncommitted_writes(ctx: &Ctx) {
     )
     .await
     .expect("update agent");
-    tx.delete_session(&session.id).await.expect("delete");
-    tx.increment_rate_limit(&agent.id, "tool:x", at(0))
-        .await
-        .expect("increment");
+    ok(tx.delete_session(&session.id).await);
+    ok(tx.increment_rate_limit(&agent.id, "tool:x", at(0)).await);
     tx.create_audit_logs(&[
         b::audit(&agent.id, &user.id, 1),
         b::audit(&agent.id, &user.id, 2),
@@ -388,9 +365,7 @@ pub async fn reader_outside_never_sees_uncommitted_writes(ctx: &Ctx) {
                 "uncommitted upsert"
             );
             assert_eq!(
-                s.count_audit_logs(&AuditFilter::default())
-                    .await
-                    .expect("count"),
+                ok(s.count_audit_logs(&AuditFilter::default()).await),
                 0,
                 "uncommitted bulk insert"
             );
@@ -411,7 +386,7 @@ pub async fn reader_outside_never_sees_uncommitted_writes(ctx: &Ctx) {
         .await
         .expect("reader task");
 
-    tx.commit().await.expect("commit");
+    ok(tx.commit().await);
     assert!(present(store.get_user(&new_user.id).await));
     assert!(present(
         store.find_agent_by_token_hash(&new_agent.token_hash).await
@@ -426,35 +401,25 @@ pub async fn reader_outside_never_sees_uncommitted_writes(ctx: &Ctx) {
     );
     assert!(absent(store.get_session(&session.id).await));
     assert_eq!(
-        store
-            .get_rate_limit(&agent.id, "tool:x", at(0))
-            .await
-            .expect("get")
-            .map(|r| r.count),
+        ok(store.get_rate_limit(&agent.id, "tool:x", at(0)).await).map(|r| r.count),
         Some(1)
     );
-    assert_eq!(
-        store
-            .count_audit_logs(&AuditFilter::default())
-            .await
-            .expect("count"),
-        2
-    );
+    assert_eq!(ok(store.count_audit_logs(&AuditFilter::default()).await), 2);
 }
 
 /// A nested transaction's committed writes become part of the outer one:
 /// visible to it, invisible outside until the outer commits.
 pub async fn nested_transaction_commit_joins_outer(ctx: &Ctx) {
     let store = ctx.store();
-    let outer = store.begin().await.expect("begin");
-    let a = outer.create_user(b::user()).await.expect("outer insert");
-    let inner = outer.begin().await.expect("savepoint");
-    let c = inner.create_user(b::user()).await.expect("inner insert");
+    let outer = ok(store.begin().await);
+    let a = ok(outer.create_user(b::user()).await);
+    let inner = ok(outer.begin().await);
+    let c = ok(inner.create_user(b::user()).await);
     assert!(
         present(inner.get_user(&a.id).await),
         "inner sees the outer's writes"
     );
-    inner.commit().await.expect("release savepoint");
+    ok(inner.commit().await);
     assert!(
         present(outer.get_user(&c.id).await),
         "outer sees the committed inner write"
@@ -463,7 +428,7 @@ pub async fn nested_transaction_commit_joins_outer(ctx: &Ctx) {
         absent(store.get_user(&c.id).await),
         "not visible outside before the outer commits"
     );
-    outer.commit().await.expect("commit");
+    ok(outer.commit().await);
     assert!(present(store.get_user(&a.id).await));
     assert!(present(store.get_user(&c.id).await));
 }
@@ -472,11 +437,11 @@ pub async fn nested_transaction_commit_joins_outer(ctx: &Ctx) {
 /// writes; the outer transaction keeps its own and can still commit.
 pub async fn nested_transaction_rollback_undoes_only_inner(ctx: &Ctx) {
     let store = ctx.store();
-    let outer = store.begin().await.expect("begin");
-    let a = outer.create_user(b::user()).await.expect("outer insert");
+    let outer = ok(store.begin().await);
+    let a = ok(outer.create_user(b::user()).await);
 
-    let inner = outer.begin().await.expect("savepoint");
-    let c = inner.create_user(b::user()).await.expect("inner insert");
+    let inner = ok(outer.begin().await);
+    let c = ok(inner.create_user(b::user()).await);
     inner
         .update_user(
             &a.id,
@@ -496,16 +461,16 @@ pub async fn nested_transaction_rollback_undoes_only_inner(ctx: &Ctx) {
     );
 
     let d = {
-        let dropped = outer.begin().await.expect("savepoint");
-        dropped.create_user(b::user()).await.expect("insert")
+        let dropped = ok(outer.begin().await);
+        ok(dropped.create_user(b::user()).await)
     };
     assert!(
         absent(outer.get_user(&d.id).await),
         "dropped nested transaction undone"
     );
 
-    let e = outer.create_user(b::user()).await.expect("outer continues");
-    outer.commit().await.expect("commit");
+    let e = ok(outer.create_user(b::user()).await);
+    ok(outer.commit().await);
     assert!(present(store.get_user(&a.id).await));
     assert!(present(store.get_user(&e.id).await));
     assert!(absent(store.get_user(&c.id).await));
@@ -516,17 +481,17 @@ pub async fn nested_transaction_rollback_undoes_only_inner(ctx: &Ctx) {
 /// committed into it, at any depth.
 pub async fn outer_rollback_undoes_committed_inner(ctx: &Ctx) {
     let store = ctx.store();
-    let outer = store.begin().await.expect("begin");
-    let a = outer.create_user(b::user()).await.expect("insert");
-    let middle = outer.begin().await.expect("savepoint 1");
-    let m = middle.create_user(b::user()).await.expect("insert");
-    let inner = middle.begin().await.expect("savepoint 2");
-    let i = inner.create_user(b::user()).await.expect("insert");
-    inner.commit().await.expect("release 2");
+    let outer = ok(store.begin().await);
+    let a = ok(outer.create_user(b::user()).await);
+    let middle = ok(outer.begin().await);
+    let m = ok(middle.create_user(b::user()).await);
+    let inner = ok(middle.begin().await);
+    let i = ok(inner.create_user(b::user()).await);
+    ok(inner.commit().await);
     assert!(present(middle.get_user(&i.id).await));
-    middle.commit().await.expect("release 1");
+    ok(middle.commit().await);
     assert!(present(outer.get_user(&i.id).await));
-    outer.rollback().await.expect("rollback");
+    ok(outer.rollback().await);
     for id in [&a.id, &m.id, &i.id] {
         assert!(
             absent(store.get_user(id).await),
@@ -535,17 +500,17 @@ pub async fn outer_rollback_undoes_committed_inner(ctx: &Ctx) {
     }
 
     // Rolling back a middle level undoes the committed innermost level too.
-    let outer = store.begin().await.expect("begin");
-    let middle = outer.begin().await.expect("savepoint 1");
-    let inner = middle.begin().await.expect("savepoint 2");
-    let deep = inner.create_user(b::user()).await.expect("insert");
-    inner.commit().await.expect("release 2");
-    middle.rollback().await.expect("rollback 1");
+    let outer = ok(store.begin().await);
+    let middle = ok(outer.begin().await);
+    let inner = ok(middle.begin().await);
+    let deep = ok(inner.create_user(b::user()).await);
+    ok(inner.commit().await);
+    ok(middle.rollback().await);
     assert!(
         absent(outer.get_user(&deep.id).await),
         "middle rollback undoes the committed inner level"
     );
-    outer.commit().await.expect("commit");
+    ok(outer.commit().await);
     assert!(absent(store.get_user(&deep.id).await));
 }
 
@@ -555,9 +520,9 @@ pub async fn outer_rollback_undoes_committed_inner(ctx: &Ctx) {
 /// otherwise poison the whole transaction).
 pub async fn nested_transaction_recovers_from_failed_statement(ctx: &Ctx) {
     let store = ctx.store();
-    let outer = store.begin().await.expect("begin");
-    let a = outer.create_user(b::user()).await.expect("insert");
-    let inner = outer.begin().await.expect("savepoint");
+    let outer = ok(store.begin().await);
+    let a = ok(outer.create_user(b::user()).await);
+    let inner = ok(outer.begin().await);
     let half = inner
         .create_user(b::user())
         .await
@@ -601,7 +566,7 @@ pub async fn nested_transaction_recovers_from_failed_statement(ctx: &Ctx) {
         .create_user(b::user())
         .await
         .expect("outer continues again");
-    outer.commit().await.expect("commit");
+    ok(outer.commit().await);
 
     for (id, committed) in [
         (&a.id, true),
@@ -620,13 +585,10 @@ pub async fn nested_transaction_recovers_from_failed_statement(ctx: &Ctx) {
 pub async fn domain_operations_run_inside_a_transaction(ctx: &Ctx) {
     let store = ctx.store();
     for commit in [false, true] {
-        let tx = store.begin().await.expect("begin");
+        let tx = ok(store.begin().await);
         let t: &dyn Transaction = tx.as_ref();
-        let user = t.create_user(b::user()).await.expect("create_user");
-        let agent = t
-            .create_agent(b::agent(&user.id))
-            .await
-            .expect("create_agent");
+        let user = ok(t.create_user(b::user()).await);
+        let agent = ok(t.create_agent(b::agent(&user.id)).await);
         let composite_agent = b::agent(&user.id);
         let composite = t
             .create_agent_with_permissions(
@@ -635,14 +597,10 @@ pub async fn domain_operations_run_inside_a_transaction(ctx: &Ctx) {
             )
             .await
             .expect("create_agent_with_permissions in a transaction");
-        t.create_permission(b::permission(&agent.id))
-            .await
-            .expect("create_permission");
+        ok(t.create_permission(b::permission(&agent.id)).await);
         for expected in 1..=3 {
             assert_eq!(
-                t.increment_rate_limit(&agent.id, "tool:x", at(0))
-                    .await
-                    .expect("increment"),
+                ok(t.increment_rate_limit(&agent.id, "tool:x", at(0)).await),
                 expected
             );
         }
@@ -661,9 +619,7 @@ pub async fn domain_operations_run_inside_a_transaction(ctx: &Ctx) {
             .expect("page");
         assert!(page.next.is_some(), "pages work inside a transaction");
         assert_eq!(
-            t.count_agents(&AgentFilter::owner(user.id.clone()))
-                .await
-                .expect("count"),
+            ok(t.count_agents(&AgentFilter::owner(user.id.clone())).await),
             2
         );
         let revoked = t
@@ -713,26 +669,22 @@ pub async fn domain_operations_run_inside_a_transaction(ctx: &Ctx) {
             "nothing visible outside yet"
         );
         if commit {
-            tx.commit().await.expect("commit");
+            ok(tx.commit().await);
         } else {
-            tx.rollback().await.expect("rollback");
+            ok(tx.rollback().await);
         }
         assert_eq!(
             present(store.get_user(&user.id).await),
             commit,
             "user after commit={commit}"
         );
-        let kept = store.get_agent(&composite.id).await.expect("read");
+        let kept = ok(store.get_agent(&composite.id).await);
         assert_eq!(
             kept.as_ref().map(|a| a.status.clone()),
             commit.then_some(AgentStatus::Revoked)
         );
         assert_eq!(
-            store
-                .list_permissions_by_agent(&composite.id)
-                .await
-                .expect("perms")
-                .len(),
+            ok(store.list_permissions_by_agent(&composite.id).await).len(),
             usize::from(commit)
         );
         assert!(
@@ -740,11 +692,7 @@ pub async fn domain_operations_run_inside_a_transaction(ctx: &Ctx) {
             "cascaded away or rolled back"
         );
         assert_eq!(
-            store
-                .find_one_time_token(&token.token_hash)
-                .await
-                .expect("read")
-                .map(|t| t.used),
+            ok(store.find_one_time_token(&token.token_hash).await).map(|t| t.used),
             commit.then_some(true)
         );
     }
@@ -787,10 +735,7 @@ pub async fn multi_step_operations_are_all_or_nothing(ctx: &Ctx) {
 
     // Replacing permissions: the old set survives a failed replacement.
     let old = b::permission(&agent.id);
-    store
-        .create_permission(old.clone())
-        .await
-        .expect("permission");
+    ok(store.create_permission(old.clone()).await);
     let dup = b::permission(&agent.id);
     let err = store
         .replace_agent_permissions(&agent.id, &[dup.clone(), dup])
@@ -800,10 +745,7 @@ pub async fn multi_step_operations_are_all_or_nothing(ctx: &Ctx) {
         Kind::Conflict,
         "replace_agent_permissions with a duplicate id",
     );
-    let kept = store
-        .list_permissions_by_agent(&agent.id)
-        .await
-        .expect("read");
+    let kept = ok(store.list_permissions_by_agent(&agent.id).await);
     assert_eq!(
         kept.iter().map(|p| p.id.clone()).collect::<Vec<_>>(),
         vec![old.id.clone()],
@@ -887,14 +829,8 @@ pub async fn multi_step_operations_are_all_or_nothing(ctx: &Ctx) {
     );
 
     // API key rotation: the old key survives a failed rotation.
-    let key = store
-        .create_api_key(b::api_key(&user.id))
-        .await
-        .expect("key");
-    let other_key = store
-        .create_api_key(b::api_key(&user.id))
-        .await
-        .expect("key");
+    let key = ok(store.create_api_key(b::api_key(&user.id)).await);
+    let other_key = ok(store.create_api_key(b::api_key(&user.id)).await);
     let err = store
         .rotate_api_key(
             &key.id,
@@ -913,10 +849,7 @@ pub async fn multi_step_operations_are_all_or_nothing(ctx: &Ctx) {
 
     // Email code replacement: the previous code survives a failed replacement.
     let email = format!("{}@example.com", id("otp"));
-    let first = store
-        .replace_email_otp(b::email_otp(&email))
-        .await
-        .expect("otp");
+    let first = ok(store.replace_email_otp(b::email_otp(&email)).await);
     let elsewhere = store
         .replace_email_otp(b::email_otp("someone@example.com"))
         .await
@@ -928,10 +861,7 @@ pub async fn multi_step_operations_are_all_or_nothing(ctx: &Ctx) {
         })
         .await;
     expect_err(err, Kind::Conflict, "replace_email_otp with a duplicate id");
-    let current = store
-        .find_email_otp(&email, b::now_valid())
-        .await
-        .expect("read");
+    let current = ok(store.find_email_otp(&email, b::now_valid()).await);
     assert_eq!(
         current.map(|o| o.id),
         Some(first.id.clone()),
@@ -997,14 +927,8 @@ pub async fn multi_step_operations_are_all_or_nothing(ctx: &Ctx) {
     );
 
     // Session refresh into an id that exists: the old session survives.
-    let old = store
-        .create_session(b::session(&user.id))
-        .await
-        .expect("session");
-    let occupied = store
-        .create_session(b::session(&user.id))
-        .await
-        .expect("session");
+    let old = ok(store.create_session(b::session(&user.id)).await);
+    let occupied = ok(store.create_session(b::session(&user.id)).await);
     let err = store
         .refresh_session(
             &old.id,

@@ -6,7 +6,7 @@ use serde_json::json;
 use super::builders as b;
 use super::support::{
     absent, assert_conflict, assert_found, assert_not_found, assert_reference, assert_returns,
-    assert_same, existing, keys, keys_of, present,
+    assert_same, existing, keys, keys_of, ok, present,
 };
 use crate::Ctx;
 use crate::fixtures::{id, instant};
@@ -33,7 +33,7 @@ pub async fn user_lookups_find_the_stored_row(ctx: &Ctx) {
         ..b::user()
     };
     let other = b::seed_user(s).await;
-    let created = s.create_user(want.clone()).await.expect("create");
+    let created = ok(s.create_user(want.clone()).await);
     assert_same(ctx, &created, &want);
 
     let got = existing(s.get_user(&want.id).await);
@@ -47,7 +47,7 @@ pub async fn user_lookups_find_the_stored_row(ctx: &Ctx) {
         assert_same(ctx, &found.expect("lookup").expect("found"), &want);
     }
     assert_eq!(
-        s.get_user(&other.id).await.unwrap().map(|u| u.id),
+        ok(s.get_user(&other.id).await).map(|u| u.id),
         Some(other.id.clone())
     );
 
@@ -73,7 +73,7 @@ pub async fn user_create_rejects_duplicate_keys(ctx: &Ctx) {
         polar_customer_id: Some("pol_1".into()),
         ..b::user()
     };
-    s.create_user(first.clone()).await.expect("create");
+    ok(s.create_user(first.clone()).await);
     assert_conflict(
         s.create_user(User {
             email: "other@example.com".into(),
@@ -116,7 +116,7 @@ pub async fn user_create_rejects_duplicate_keys(ctx: &Ctx) {
     s.create_user(b::user())
         .await
         .expect("third user without username");
-    assert_eq!(s.count_users(&UserFilter::default()).await.unwrap(), 3);
+    assert_eq!(ok(s.count_users(&UserFilter::default()).await), 3);
 }
 
 /// `list_users`/`count_users`: every filter field, ANDed, oldest first with
@@ -139,11 +139,11 @@ pub async fn user_list_filters_order_and_window(ctx: &Ctx) {
     let tie_early = mk("usr_e", "erin@example.io", None, 40);
     let u3 = mk("usr_c", "carol@example.com", None, 20);
     for u in [&u4, &u2, &tie_late, &u1, &tie_early, &u3] {
-        s.create_user(u.clone()).await.expect("create");
+        ok(s.create_user(u.clone()).await);
     }
     let all = ["usr_a", "usr_b", "usr_c", "usr_d", "usr_e", "usr_f"];
     let list = |f: UserFilter, limit: Option<u64>, offset: Option<u64>| async move {
-        keys(&s.list_users(&f, limit, offset).await.expect("list"))
+        keys(&ok(s.list_users(&f, limit, offset).await))
     };
     assert_eq!(list(UserFilter::default(), None, None).await, all);
 
@@ -242,12 +242,12 @@ pub async fn user_list_filters_order_and_window(ctx: &Ctx) {
             "list_users({filter:?})"
         );
         assert_eq!(
-            s.count_users(&filter).await.unwrap(),
+            ok(s.count_users(&filter).await),
             want.len() as u64,
             "count_users({filter:?})"
         );
     }
-    assert_eq!(s.count_users(&UserFilter::default()).await.unwrap(), 6);
+    assert_eq!(ok(s.count_users(&UserFilter::default()).await), 6);
 
     let f = UserFilter::default;
     assert_eq!(list(f(), Some(2), None).await, ["usr_a", "usr_b"]);
@@ -321,7 +321,7 @@ pub async fn user_update_applies_patch(ctx: &Ctx) {
 pub async fn user_delete_removes_row_or_refuses(ctx: &Ctx) {
     let s = ctx.store();
     let lone = b::seed_user(s).await;
-    s.delete_user(&lone.id).await.expect("delete");
+    ok(s.delete_user(&lone.id).await);
     assert!(absent(s.get_user(&lone.id).await));
     assert_not_found(s.delete_user(&lone.id).await);
 
@@ -342,24 +342,18 @@ pub async fn user_delete_cascade_removes_everything_of_the_user(ctx: &Ctx) {
     let ob = b::seed_agent(s, &o.id).await;
 
     // The user's agent and what hangs off it.
-    s.create_permission(b::permission(&a.id)).await.unwrap();
-    s.increment_rate_limit(&a.id, "tool:x", instant(0))
-        .await
-        .unwrap();
+    ok(s.create_permission(b::permission(&a.id)).await);
+    ok(s.increment_rate_limit(&a.id, "tool:x", instant(0)).await);
     s.create_budget_policy(b::budget_policy(Some(&a.id), None))
         .await
         .unwrap();
-    s.create_agent_card(b::agent_card(&a.id)).await.unwrap();
-    s.create_approval_request(b::approval(&a.id, &u.id))
-        .await
-        .unwrap();
+    ok(s.create_agent_card(b::agent_card(&a.id)).await);
+    ok(s.create_approval_request(b::approval(&a.id, &u.id)).await);
     s.upsert_trust_score(b::trust_score(&a.id, 50, TrustLevel::Standard))
         .await
         .unwrap();
-    s.create_agent_did(b::agent_did(&a.id)).await.unwrap();
-    s.create_cost_event(b::cost_event(&a.id, 0, 10))
-        .await
-        .unwrap();
+    ok(s.create_agent_did(b::agent_did(&a.id)).await);
+    ok(s.create_cost_event(b::cost_event(&a.id, 0, 10)).await);
     s.create_delegation_chain(b::delegation(&a.id, &ob.id))
         .await
         .unwrap();
@@ -373,17 +367,14 @@ pub async fn user_delete_cascade_removes_everything_of_the_user(ctx: &Ctx) {
     ])
     .await
     .unwrap();
-    let other_audit = s
-        .create_audit_log(b::audit(&ob.id, &o.id, 6))
-        .await
-        .unwrap();
+    let other_audit = ok(s.create_audit_log(b::audit(&ob.id, &o.id, 6)).await);
     let eph = b::seed_ephemeral(s, &u.id, Some(3)).await;
 
     // Rows of the user in the other tables.
     for _ in 0..2 {
-        s.create_session(b::session(&u.id)).await.unwrap();
+        ok(s.create_session(b::session(&u.id)).await);
     }
-    let other_session = s.create_session(b::session(&o.id)).await.unwrap();
+    let other_session = ok(s.create_session(b::session(&o.id)).await);
     let client = b::seed_oauth_client(s).await;
     s.create_oauth_access_token(b::oauth_access_token(&client.client_id, &u.id))
         .await
@@ -395,21 +386,15 @@ pub async fn user_delete_cascade_removes_everything_of_the_user(ctx: &Ctx) {
     s.create_oauth_authorization_code(b::oauth_code(&client.client_id, &u.id))
         .await
         .unwrap();
-    s.create_oauth_account(b::oauth_account(&u.id))
-        .await
-        .unwrap();
-    s.create_oidc_auth_code(b::oidc_code("rp", &u.id))
-        .await
-        .unwrap();
+    ok(s.create_oauth_account(b::oauth_account(&u.id)).await);
+    ok(s.create_oidc_auth_code(b::oidc_code("rp", &u.id)).await);
     s.create_oidc_refresh_token(b::oidc_refresh_token("rp", &u.id))
         .await
         .unwrap();
     s.create_budget_policy(b::budget_policy(None, Some(&u.id)))
         .await
         .unwrap();
-    s.create_approval_request(b::approval(&ob.id, &u.id))
-        .await
-        .unwrap();
+    ok(s.create_approval_request(b::approval(&ob.id, &u.id)).await);
     // An organization the user owns, with a member from outside.
     let org1 = b::seed_org(s, &u.id).await;
     s.add_org_member(b::org_member(&org1.id, &u.id, "owner"))
@@ -421,9 +406,7 @@ pub async fn user_delete_cascade_removes_everything_of_the_user(ctx: &Ctx) {
     s.create_org_invitation(b::org_invitation(&org1.id, &u.id, "x@example.com"))
         .await
         .unwrap();
-    s.create_org_role(b::org_role(&org1.id, "auditor"))
-        .await
-        .unwrap();
+    ok(s.create_org_role(b::org_role(&org1.id, "auditor")).await);
     s.create_sso_connection(b::sso_connection(&org1.id, "acme.example"))
         .await
         .unwrap();
@@ -449,16 +432,13 @@ pub async fn user_delete_cascade_removes_everything_of_the_user(ctx: &Ctx) {
     s.create_passkey_challenge(b::passkey_challenge(Some(&u.id)))
         .await
         .unwrap();
-    let anon_challenge = s
-        .create_passkey_challenge(b::passkey_challenge(None))
-        .await
-        .unwrap();
-    s.upsert_totp(b::totp(&u.id)).await.unwrap();
-    s.create_api_key(b::api_key(&u.id)).await.unwrap();
-    let other_key = s.create_api_key(b::api_key(&o.id)).await.unwrap();
-    s.create_magic_link(b::magic_link(&u.email)).await.unwrap();
-    let other_link = s.create_magic_link(b::magic_link(&o.email)).await.unwrap();
-    s.replace_email_otp(b::email_otp(&u.email)).await.unwrap();
+    let anon_challenge = ok(s.create_passkey_challenge(b::passkey_challenge(None)).await);
+    ok(s.upsert_totp(b::totp(&u.id)).await);
+    ok(s.create_api_key(b::api_key(&u.id)).await);
+    let other_key = ok(s.create_api_key(b::api_key(&o.id)).await);
+    ok(s.create_magic_link(b::magic_link(&u.email)).await);
+    let other_link = ok(s.create_magic_link(b::magic_link(&o.email)).await);
+    ok(s.replace_email_otp(b::email_otp(&u.email)).await);
     s.create_one_time_token(b::one_time_token(&u.id, TokenPurpose::PasswordReset))
         .await
         .unwrap();
@@ -487,25 +467,21 @@ pub async fn user_delete_cascade_removes_everything_of_the_user(ctx: &Ctx) {
     s.create_trusted_device(b::trusted_device(&u.id, "fp"))
         .await
         .unwrap();
-    s.record_login(b::login(&u.id, 0), 10).await.unwrap();
-    s.record_login(b::login(&u.id, 2), 10).await.unwrap();
+    ok(s.record_login(b::login(&u.id, 0), 10).await);
+    ok(s.record_login(b::login(&u.id, 2), 10).await);
     s.create_jwt_refresh_token(b::jwt_refresh_token(&u.id))
         .await
         .unwrap();
     let fam = b::seed_token_family(s, &u.id).await;
-    s.create_refresh_token(b::refresh_token(&fam.id))
-        .await
-        .unwrap();
-    s.create_refresh_token(b::refresh_token(&fam.id))
-        .await
-        .unwrap();
+    ok(s.create_refresh_token(b::refresh_token(&fam.id)).await);
+    ok(s.create_refresh_token(b::refresh_token(&fam.id)).await);
     let other_fam = b::seed_token_family(s, &o.id).await;
     let other_rt = s
         .create_refresh_token(b::refresh_token(&other_fam.id))
         .await
         .unwrap();
 
-    let report = s.delete_user_cascade(&u.id).await.expect("cascade");
+    let report = ok(s.delete_user_cascade(&u.id).await);
     let want: &[(&str, u64)] = &[
         ("kavach_agents", 2),
         ("kavach_permissions", 1),
@@ -563,7 +539,7 @@ pub async fn user_delete_cascade_removes_everything_of_the_user(ctx: &Ctx) {
     assert!(absent(s.get_user(&u.id).await));
     assert!(absent(s.get_agent(&a.id).await));
     assert!(absent(s.get_agent(&eph.agent_id).await));
-    assert!(s.list_sessions_by_user(&u.id).await.unwrap().is_empty());
+    assert!(ok(s.list_sessions_by_user(&u.id).await).is_empty());
     assert!(absent(s.get_organization(&org1.id).await));
     assert!(absent(s.get_org_member(&org2.id, &u.id).await));
     assert!(absent(s.find_username_account_by_username("ulogin").await));
@@ -576,12 +552,9 @@ pub async fn user_delete_cascade_removes_everything_of_the_user(ctx: &Ctx) {
         s.find_oauth_access_token(&other_token.access_token).await
     ));
     assert!(present(s.get_organization(&org2.id).await));
+    assert_eq!(keys(&ok(s.list_org_members(&org2.id).await)), [o_member.id]);
     assert_eq!(
-        keys(&s.list_org_members(&org2.id).await.unwrap()),
-        [o_member.id]
-    );
-    assert_eq!(
-        keys(&s.list_org_invitations(&org2.id).await.unwrap()),
+        keys(&ok(s.list_org_invitations(&org2.id).await)),
         [o_invite.id]
     );
     assert!(present(
@@ -592,14 +565,11 @@ pub async fn user_delete_cascade_removes_everything_of_the_user(ctx: &Ctx) {
     assert!(present(s.find_magic_link(&other_link.token).await));
     assert!(present(s.find_one_time_token(&other_ott.token_hash).await));
     assert_eq!(
-        s.replay_stream_events(&StreamEventFilter::default())
-            .await
-            .unwrap()
-            .len(),
+        ok(s.replay_stream_events(&StreamEventFilter::default()).await).len(),
         1
     );
     assert!(present(s.find_refresh_token(&other_rt.token_hash).await));
-    assert_eq!(s.count_users(&UserFilter::default()).await.unwrap(), 1);
+    assert_eq!(ok(s.count_users(&UserFilter::default()).await), 1);
 
     assert_not_found(s.delete_user_cascade(&u.id).await);
 }
@@ -609,7 +579,7 @@ pub async fn user_delete_cascade_removes_everything_of_the_user(ctx: &Ctx) {
 /// names the tenant).
 pub async fn tenant_operations(ctx: &Ctx) {
     let s = ctx.store();
-    let t1 = s.create_tenant(b::tenant()).await.expect("create");
+    let t1 = ok(s.create_tenant(b::tenant()).await);
     let t2 = s
         .create_tenant(Tenant {
             status: TenantStatus::Suspended,
@@ -639,15 +609,15 @@ pub async fn tenant_operations(ctx: &Ctx) {
     assert!(absent(s.find_tenant_by_slug("no-such-slug").await));
 
     assert_eq!(
-        keys(&s.list_tenants(None).await.unwrap()),
+        keys(&ok(s.list_tenants(None).await)),
         keys_of(&[&t1, &t2, &t3])
     );
     assert_eq!(
-        keys(&s.list_tenants(Some(TenantStatus::Active)).await.unwrap()),
+        keys(&ok(s.list_tenants(Some(TenantStatus::Active)).await)),
         keys_of(&[&t1, &t3])
     );
     assert_eq!(
-        keys(&s.list_tenants(Some(TenantStatus::Suspended)).await.unwrap()),
+        keys(&ok(s.list_tenants(Some(TenantStatus::Suspended)).await)),
         keys_of(&[&t2])
     );
 
@@ -665,7 +635,7 @@ pub async fn tenant_operations(ctx: &Ctx) {
     };
     assert_returns(ctx, s.update_tenant(&t1.id, &patch).await, &want);
     assert_eq!(
-        keys(&s.list_tenants(Some(TenantStatus::Active)).await.unwrap()),
+        keys(&ok(s.list_tenants(Some(TenantStatus::Active)).await)),
         keys_of(&[&t3])
     );
     assert_not_found(s.update_tenant("ten_missing", &patch).await);
@@ -679,7 +649,7 @@ pub async fn tenant_operations(ctx: &Ctx) {
     .unwrap();
     assert_reference(s.delete_tenant(&t3.id).await);
     assert!(present(s.get_tenant(&t3.id).await));
-    s.delete_tenant(&t2.id).await.expect("delete");
+    ok(s.delete_tenant(&t2.id).await);
     assert!(absent(s.get_tenant(&t2.id).await));
     assert_not_found(s.delete_tenant(&t2.id).await);
 }
