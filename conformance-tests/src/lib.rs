@@ -82,8 +82,7 @@ impl Ctx {
         self.factory.timestamp_precision(table, column)
     }
 
-    /// A second, independent store over the same database (a new handle),
-    /// where the factory supports it; the same store otherwise.
+    /// The factory that made this store (its declared precisions).
     pub fn factory(&self) -> &dyn Factory {
         self.factory.as_ref()
     }
@@ -92,7 +91,8 @@ impl Ctx {
 /// True when unreachable backends must fail instead of being skipped.
 pub fn all_backends_required() -> bool {
     std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "0" && v != "false")
-        || std::env::var_os("KAVACH_REQUIRE_ALL_BACKENDS").is_some_and(|v| !v.is_empty() && v != "0")
+        || std::env::var_os("KAVACH_REQUIRE_ALL_BACKENDS")
+            .is_some_and(|v| !v.is_empty() && v != "0")
 }
 
 /// A boxed case future.
@@ -100,8 +100,12 @@ pub type CaseFuture<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 
 /// Runs one case: builds the factory, skips loudly (or fails under CI) when
 /// the backend is unreachable, creates a fresh store, runs the case, disposes.
-pub async fn run_case<F, Fut>(backend: &str, case: &str, factory: F, body: for<'a> fn(&'a Ctx) -> CaseFuture<'a>)
-where
+pub async fn run_case<F, Fut>(
+    backend: &str,
+    case: &str,
+    factory: F,
+    body: for<'a> fn(&'a Ctx) -> CaseFuture<'a>,
+) where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<Box<dyn Factory>, String>>,
 {
@@ -109,9 +113,13 @@ where
         Ok(f) => Arc::from(f),
         Err(reason) => {
             if all_backends_required() {
-                panic!("{backend} backend unreachable and CI/KAVACH_REQUIRE_ALL_BACKENDS is set: {reason}");
+                panic!(
+                    "{backend} backend unreachable and CI/KAVACH_REQUIRE_ALL_BACKENDS is set: {reason}"
+                );
             }
-            eprintln!("\n*** SKIPPED {backend}::{case}: {backend} backend unreachable: {reason} ***\n");
+            eprintln!(
+                "\n*** SKIPPED {backend}::{case}: {backend} backend unreachable: {reason} ***\n"
+            );
             return;
         }
     };
@@ -121,11 +129,16 @@ where
             if all_backends_required() {
                 panic!("{backend}: could not create a store: {reason}");
             }
-            eprintln!("\n*** SKIPPED {backend}::{case}: could not create a {backend} store: {reason} ***\n");
+            eprintln!(
+                "\n*** SKIPPED {backend}::{case}: could not create a {backend} store: {reason} ***\n"
+            );
             return;
         }
     };
-    let ctx = Ctx { store: store.clone(), factory: factory.clone() };
+    let ctx = Ctx {
+        store: store.clone(),
+        factory: factory.clone(),
+    };
     body(&ctx).await;
     drop(ctx);
     factory.dispose(store).await;

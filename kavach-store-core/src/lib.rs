@@ -73,8 +73,8 @@ pub mod verification;
 pub use error::{BoxError, Result, StoreError};
 pub use page::{Cursor, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, PageRequest};
 pub use query::{
-    Assign, CREATED_ASC, CREATED_DESC, CmpOp, Cond, Delete, LikePattern, OrderBy, Select, Shape,
-    Sum, Update, Upsert,
+    Assign, CREATED_ASC, CREATED_DESC, CmpOp, Cond, Delete, LikePattern, OrderBy, Param, Select,
+    Shape, Sum, Update, Upsert,
 };
 pub use record::{Patch, Record, decode_rows};
 pub use schema::{ColumnDef, DefaultValue, ForeignKey, IndexDef, OnDelete, TableDef, UniqueDef};

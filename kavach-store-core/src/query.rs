@@ -7,7 +7,7 @@
 //! SQL once and reuse the prepared statement (no SQL text is built per call).
 //!
 //! Parameter order: backends render conditions depth-first, left to right,
-//! and bind values in the order [`Cond::for_each_value`] visits them.
+//! and bind parameters in the order [`Cond::for_each_param`] visits them.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 
@@ -184,18 +184,27 @@ impl Cond {
         }
     }
 
-    /// Visits every bound value with its column, in rendering order.
-    pub fn for_each_value<'a>(&'a self, f: &mut impl FnMut(&'static str, &'a Value)) {
+    /// Visits every bound parameter, values and `LIKE` patterns alike, in
+    /// rendering order (depth-first, left to right): the order to bind them.
+    pub fn for_each_param<'a>(&'a self, f: &mut impl FnMut(Param<'a>)) {
         match self {
-            Cond::All
-            | Cond::CmpColumn(..)
-            | Cond::IsNull(_)
-            | Cond::IsNotNull(_)
-            | Cond::Like(..) => {}
-            Cond::Cmp(column, _, value) => f(column, value),
-            Cond::In(column, values) => values.iter().for_each(|v| f(column, v)),
-            Cond::And(conds) | Cond::Or(conds) => conds.iter().for_each(|c| c.for_each_value(f)),
+            Cond::All | Cond::CmpColumn(..) | Cond::IsNull(_) | Cond::IsNotNull(_) => {}
+            Cond::Cmp(column, _, value) => f(Param::Value(column, value)),
+            Cond::In(column, values) => values.iter().for_each(|v| f(Param::Value(column, v))),
+            Cond::Like(column, pattern) => f(Param::Like(column, pattern)),
+            Cond::And(conds) | Cond::Or(conds) => conds.iter().for_each(|c| c.for_each_param(f)),
         }
+    }
+
+    /// Visits the compared values with their columns, in rendering order.
+    /// `LIKE` patterns are **not** visited: to bind parameters use
+    /// [`Cond::for_each_param`].
+    pub fn for_each_value<'a>(&'a self, f: &mut impl FnMut(&'static str, &'a Value)) {
+        self.for_each_param(&mut |p| {
+            if let Param::Value(column, value) = p {
+                f(column, value)
+            }
+        });
     }
 
     fn hash_shape<H: Hasher>(&self, h: &mut H) {
@@ -228,6 +237,15 @@ impl Cond {
             }
         }
     }
+}
+
+/// A bound parameter of a condition, see [`Cond::for_each_param`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Param<'a> {
+    /// A value compared with `column` (encode it as that column is stored).
+    Value(&'static str, &'a Value),
+    /// A `LIKE` pattern on `column` (bind [`LikePattern::to_sql_pattern`]).
+    Like(&'static str, &'a LikePattern),
 }
 
 /// One `ORDER BY` term. Order columns are `NOT NULL` columns.

@@ -199,6 +199,21 @@ fn conditions_compose() {
         .for_each_value(&mut |c, v| seen.push((c, v.clone())));
     assert_eq!(seen.len(), 3);
     assert_eq!(seen[0].0, "a");
+    let like = Cond::eq("a", 1i64)
+        .and(Cond::Like("email", LikePattern::Prefix("x".into())))
+        .and(Cond::eq("b", 2i64));
+    let mut params = Vec::new();
+    like.for_each_param(&mut |p| {
+        params.push(match p {
+            Param::Value(c, _) => format!("value {c}"),
+            Param::Like(c, _) => format!("like {c}"),
+        })
+    });
+    assert_eq!(
+        params,
+        ["value a", "like email", "value b"],
+        "LIKE patterns bind in rendering order"
+    );
 }
 
 #[test]
