@@ -9,14 +9,9 @@
 use kavach_store_core::prelude::*;
 
 use super::builders as b;
-use super::support::{Kind, absent, count, count_all, existing, expect_err, ok, present};
+use super::support::{Kind, absent, by_key, count, count_all, existing, expect_err, ok, present};
 use crate::Ctx;
 use crate::fixtures::{Variant, cascading_children, id, insert_with_parents, row_with_parents};
-
-/// The row of `table` whose `column` equals `value`.
-fn by(column: &'static str, value: &Value) -> Cond {
-    Cond::Cmp(column, CmpOp::Eq, value.clone())
-}
 
 /// Asserts the error names `table` (the table the statement ran on).
 fn assert_table(err: &StoreError, table: &str, what: &str) {
@@ -32,28 +27,49 @@ fn assert_table(err: &StoreError, table: &str, what: &str) {
     );
 }
 
+/// `result` is a `Conflict` (see [`expect_err`]) naming `table`.
+fn assert_conflict_on<T: std::fmt::Debug>(result: Result<T>, table: &str, what: &str) {
+    assert_table(&expect_err(result, Kind::Conflict, what), table, what);
+}
+
+/// Inserting `rows` into `table` fails with `kind` (see [`expect_err`]) and
+/// stores none of them; returns the error.
+async fn insert_refused(
+    store: &dyn KavachStore,
+    table: &'static TableDef,
+    rows: Vec<Row>,
+    kind: Kind,
+    what: &str,
+) -> StoreError {
+    let before = count_all(store, table).await;
+    let err = expect_err(store.insert_rows(table, rows).await, kind, what);
+    assert_eq!(
+        count_all(store, table).await,
+        before,
+        "{what}: nothing stored"
+    );
+    err
+}
+
+/// Copies the values of `columns` from one row of `table` into another.
+fn copy_columns(to: &mut Row, from: &Row, table: &TableDef, columns: &[&str]) {
+    for column in columns {
+        let i = table.expect_column(column);
+        to[i] = from[i].clone();
+    }
+}
+
 /// Inserting a row whose primary key exists is `Conflict` on every table
 /// (the other unique columns are fresh), and stores nothing.
 pub async fn duplicate_primary_key_is_conflict_on_every_table(ctx: &Ctx) {
     let store = ctx.store();
     for &table in all_tables() {
         let original = insert_with_parents(store, table, Variant::Full).await;
-        let pk = table.primary_key_index();
         let mut clash = row_with_parents(store, table, Variant::Full).await;
-        clash[pk] = original[pk].clone();
-        let before = count_all(store, table).await;
+        copy_columns(&mut clash, &original, table, &[table.primary_key]);
         let what = format!("{}: duplicate primary key", table.name);
-        let err = expect_err(
-            store.insert_rows(table, vec![clash]).await,
-            Kind::Conflict,
-            &what,
-        );
+        let err = insert_refused(store, table, vec![clash], Kind::Conflict, &what).await;
         assert_table(&err, table.name, &what);
-        assert_eq!(
-            count_all(store, table).await,
-            before,
-            "{what}: nothing stored"
-        );
     }
 }
 
@@ -67,27 +83,12 @@ pub async fn duplicate_unique_key_is_conflict_on_every_table(ctx: &Ctx) {
         for unique in &table.uniques {
             let original = insert_with_parents(store, table, Variant::Full).await;
             let mut clash = row_with_parents(store, table, Variant::Full).await;
-            for column in unique.columns {
-                let i = table.expect_column(column);
-                clash[i] = original[i].clone();
-            }
-            assert_ne!(
-                clash[table.primary_key_index()],
-                original[table.primary_key_index()]
-            );
-            let before = count_all(store, table).await;
+            copy_columns(&mut clash, &original, table, unique.columns);
+            let pk = table.primary_key_index();
+            assert_ne!(clash[pk], original[pk]);
             let what = format!("{}: duplicate {}", table.name, unique.name);
-            let err = expect_err(
-                store.insert_rows(table, vec![clash]).await,
-                Kind::Conflict,
-                &what,
-            );
+            let err = insert_refused(store, table, vec![clash], Kind::Conflict, &what).await;
             assert_table(&err, table.name, &what);
-            assert_eq!(
-                count_all(store, table).await,
-                before,
-                "{what}: nothing stored"
-            );
             checked += 1;
         }
     }
@@ -114,10 +115,7 @@ pub async fn null_unique_values_never_conflict(ctx: &Ctx) {
             }
             let first = insert_with_parents(store, table, Variant::Minimal).await;
             let mut second = row_with_parents(store, table, Variant::Minimal).await;
-            for column in unique.columns {
-                let i = table.expect_column(column);
-                second[i] = first[i].clone();
-            }
+            copy_columns(&mut second, &first, table, unique.columns);
             assert!(
                 unique
                     .columns
@@ -147,88 +145,59 @@ pub async fn named_inserts_report_conflict(ctx: &Ctx) {
     let store = ctx.store();
     let (user, agent) = b::seed_user_agent(store).await;
 
-    let err = store
-        .create_user(User {
-            email: user.email.clone(),
-            ..b::user()
-        })
-        .await;
-    assert_table(
-        &expect_err(err, Kind::Conflict, "duplicate email"),
-        User::TABLE,
-        "duplicate email",
-    );
-    let err = store
-        .create_agent(Agent {
-            token_hash: agent.token_hash.clone(),
-            ..b::agent(&user.id)
-        })
-        .await;
-    assert_table(
-        &expect_err(err, Kind::Conflict, "duplicate token hash"),
-        Agent::TABLE,
-        "duplicate token hash",
-    );
+    let twin = User {
+        email: user.email.clone(),
+        ..b::user()
+    };
+    let err = store.create_user(twin).await;
+    assert_conflict_on(err, User::TABLE, "duplicate email");
+    let twin = Agent {
+        token_hash: agent.token_hash.clone(),
+        ..b::agent(&user.id)
+    };
+    let err = store.create_agent(twin).await;
+    assert_conflict_on(err, Agent::TABLE, "duplicate token hash");
 
     let org = b::seed_org(store, &user.id).await;
-    store
+    ok(store
         .add_org_member(b::org_member(&org.id, &user.id, "owner"))
-        .await
-        .expect("member");
+        .await);
     let err = store
         .add_org_member(b::org_member(&org.id, &user.id, "admin"))
         .await;
-    assert_table(
-        &expect_err(err, Kind::Conflict, "duplicate membership"),
-        OrgMember::TABLE,
-        "duplicate membership",
-    );
+    assert_conflict_on(err, OrgMember::TABLE, "duplicate membership");
     assert_eq!(ok(store.list_org_members(&org.id).await).len(), 1);
 
     let tuple = b::tuple(("user", &user.id), "viewer", ("document", "doc_1"));
-    store
+    ok(store
         .create_rebac_relationship(b::rebac_relationship(&tuple))
-        .await
-        .expect("tuple");
+        .await);
     let err = store
         .create_rebac_relationship(b::rebac_relationship(&tuple))
         .await;
-    assert_table(
-        &expect_err(err, Kind::Conflict, "duplicate tuple"),
-        RebacRelationship::TABLE,
-        "duplicate tuple",
-    );
+    assert_conflict_on(err, RebacRelationship::TABLE, "duplicate tuple");
 
-    store
-        .increment_rate_limit(&agent.id, "tool:x", b::now_valid())
-        .await
-        .expect("bucket");
+    let window = b::now_valid();
+    ok(store
+        .increment_rate_limit(&agent.id, "tool:x", window)
+        .await);
     let raw = RateLimit {
         id: id("rl"),
         agent_id: agent.id.clone(),
         resource: "tool:x".into(),
-        window_start: b::now_valid(),
+        window_start: window,
         count: 7,
     };
     let err = store
         .insert_rows(RateLimit::table_def(), vec![raw.to_row()])
         .await;
-    assert_table(
-        &expect_err(err, Kind::Conflict, "duplicate bucket"),
-        RateLimit::TABLE,
-        "duplicate bucket",
-    );
-    let bucket = existing(
-        store
-            .get_rate_limit(&agent.id, "tool:x", b::now_valid())
-            .await,
-    );
+    assert_conflict_on(err, RateLimit::TABLE, "duplicate bucket");
+    let bucket = existing(store.get_rate_limit(&agent.id, "tool:x", window).await);
     assert_eq!(bucket.count, 1, "the existing bucket is untouched");
 
-    let token = store
+    let token = ok(store
         .record_federation_token(b::federation_token(&agent.id))
-        .await
-        .expect("token");
+        .await);
     let replay = FederationToken {
         token_jti: token.token_jti.clone(),
         ..b::federation_token(&agent.id)
@@ -240,10 +209,9 @@ pub async fn named_inserts_report_conflict(ctx: &Ctx) {
     );
 
     let domain = format!("{}.example.com", id("corp"));
-    store
+    ok(store
         .create_sso_connection(b::sso_connection(&org.id, &domain))
-        .await
-        .expect("sso");
+        .await);
     let err = store
         .create_sso_connection(b::sso_connection(&org.id, &domain.to_uppercase()))
         .await;
@@ -264,25 +232,15 @@ pub async fn missing_parent_is_reference_on_every_foreign_key(ctx: &Ctx) {
 
             let mut row = row_with_parents(store, table, Variant::Full).await;
             row[i] = missing.clone();
-            let before = count_all(store, table).await;
-            let err = expect_err(
-                store.insert_rows(table, vec![row]).await,
-                Kind::Reference,
-                &format!("insert {what}"),
-            );
+            let insert = format!("insert {what}");
+            let err = insert_refused(store, table, vec![row], Kind::Reference, &insert).await;
             assert_table(&err, table.name, &what);
-            assert_eq!(
-                count_all(store, table).await,
-                before,
-                "{what}: nothing stored"
-            );
 
             let stored = row_with_parents(store, table, Variant::Full).await;
             ok(store.insert_rows(table, vec![stored.clone()]).await);
-            let key = &stored[table.primary_key_index()];
             let update = Update {
                 table,
-                filter: by(table.primary_key, key),
+                filter: by_key(table, &stored),
                 set: vec![Assign::Set(fk.column, missing)],
             };
             let err = expect_err(
@@ -291,10 +249,9 @@ pub async fn missing_parent_is_reference_on_every_foreign_key(ctx: &Ctx) {
                 &format!("update {what}"),
             );
             assert_table(&err, table.name, &what);
-            let now = store
-                .select_rows(&Select::new(table, by(table.primary_key, key)))
-                .await
-                .expect("read");
+            let now = ok(store
+                .select_rows(&Select::new(table, by_key(table, &stored)))
+                .await);
             assert_eq!(now.len(), 1, "{what}: row still there");
             assert_eq!(now[0][i], stored[i], "{what}: reference unchanged");
             checked += 1;
@@ -319,11 +276,11 @@ pub async fn referenced_parent_cannot_be_deleted_or_rekeyed(ctx: &Ctx) {
                 "{}.{} -> {}.{}",
                 table.name, fk.column, parent.name, fk.parent_column
             );
-            let child_key = by(table.primary_key, &child[table.primary_key_index()]);
+            let parent_row = || Cond::eq(fk.parent_column, value.clone());
 
             let update = Update {
                 table: parent,
-                filter: by(fk.parent_column, &value),
+                filter: parent_row(),
                 set: vec![Assign::Set(fk.parent_column, Value::Text(id("rekeyed")))],
             };
             let err = store.update_rows(&update).await;
@@ -333,7 +290,7 @@ pub async fn referenced_parent_cannot_be_deleted_or_rekeyed(ctx: &Ctx) {
                 &format!("re-keying the parent of {what}"),
             );
             assert_eq!(
-                count(store, parent, by(fk.parent_column, &value)).await,
+                count(store, parent, parent_row()).await,
                 1,
                 "{what}: parent key unchanged"
             );
@@ -341,7 +298,7 @@ pub async fn referenced_parent_cannot_be_deleted_or_rekeyed(ctx: &Ctx) {
             if fk.on_delete == OnDelete::NoAction {
                 let delete = Delete {
                     table: parent,
-                    filter: by(fk.parent_column, &value),
+                    filter: parent_row(),
                 };
                 let err = store.delete_rows(&delete).await;
                 expect_err(
@@ -350,12 +307,12 @@ pub async fn referenced_parent_cannot_be_deleted_or_rekeyed(ctx: &Ctx) {
                     &format!("deleting the parent of {what}"),
                 );
                 assert_eq!(
-                    count(store, parent, by(fk.parent_column, &value)).await,
+                    count(store, parent, parent_row()).await,
                     1,
                     "{what}: parent kept"
                 );
                 assert_eq!(
-                    count(store, table, child_key).await,
+                    count(store, table, by_key(table, &child)).await,
                     1,
                     "{what}: child kept"
                 );
@@ -433,7 +390,7 @@ pub async fn cascading_keys_delete_children(ctx: &Ctx) {
                 let deleted = store
                     .delete_rows(&Delete {
                         table: parent,
-                        filter: by(fk.parent_column, &value),
+                        filter: Cond::eq(fk.parent_column, value.clone()),
                     })
                     .await
                     .unwrap_or_else(|e| panic!("{what}: deleting the parent failed: {e}"));
@@ -441,19 +398,13 @@ pub async fn cascading_keys_delete_children(ctx: &Ctx) {
                     deleted, 1,
                     "{what}: the parent row is deleted (children are not counted)"
                 );
-                let key = |row: &Row| {
-                    by(
-                        child_table.primary_key,
-                        &row[child_table.primary_key_index()],
-                    )
-                };
                 assert_eq!(
-                    count(store, child_table, key(&child)).await,
+                    count(store, child_table, by_key(child_table, &child)).await,
                     0,
                     "{what}: child cascaded"
                 );
                 assert_eq!(
-                    count(store, child_table, key(&bystander)).await,
+                    count(store, child_table, by_key(child_table, &bystander)).await,
                     1,
                     "{what}: other parents' child kept"
                 );
@@ -496,19 +447,16 @@ pub async fn multi_row_insert_is_all_or_nothing(ctx: &Ctx) {
         let first = row_with_parents(store, table, Variant::Full).await;
         let second = row_with_parents(store, table, Variant::Full).await;
         let mut dup = row_with_parents(store, table, Variant::Full).await;
-        dup[table.primary_key_index()] = first[table.primary_key_index()].clone();
-        let before = count_all(store, table).await;
+        copy_columns(&mut dup, &first, table, &[table.primary_key]);
         let what = format!("{}: batch ending in a duplicate key", table.name);
-        expect_err(
-            store.insert_rows(table, vec![first, second, dup]).await,
+        insert_refused(
+            store,
+            table,
+            vec![first, second, dup],
             Kind::Conflict,
             &what,
-        );
-        assert_eq!(
-            count_all(store, table).await,
-            before,
-            "{what}: no row of the batch stored"
-        );
+        )
+        .await;
     }
 
     let (user, agent) = b::seed_user_agent(store).await;
@@ -679,6 +627,11 @@ async fn check_record<R: Record + std::fmt::Debug>(
     assert_table(&err, def.name, "second delete");
 }
 
+/// `result` is a `NotFound` (see [`expect_err`]).
+fn not_found<T: std::fmt::Debug>(result: Result<T>, what: &str) {
+    expect_err(result, Kind::NotFound, what);
+}
+
 /// Named updates and deletes of something missing are `NotFound` (with a
 /// real patch, not only an empty one) and create nothing.
 pub async fn named_updates_of_missing_rows_are_not_found(ctx: &Ctx) {
@@ -689,108 +642,72 @@ pub async fn named_updates_of_missing_rows_are_not_found(ctx: &Ctx) {
         name: Some("x".into()),
         ..Default::default()
     };
-    expect_err(
-        store.update_agent(&missing, &name).await,
-        Kind::NotFound,
-        "update_agent",
-    );
-    expect_err(
+    not_found(store.update_agent(&missing, &name).await, "update_agent");
+    not_found(
         store.rotate_agent_token(&missing, "h", "kv_1", now).await,
-        Kind::NotFound,
         "rotate_agent_token",
     );
-    expect_err(
-        store.revoke_agent(&missing, now).await,
-        Kind::NotFound,
-        "revoke_agent",
-    );
-    expect_err(
-        store.delete_agent(&missing).await,
-        Kind::NotFound,
-        "delete_agent",
-    );
+    not_found(store.revoke_agent(&missing, now).await, "revoke_agent");
+    not_found(store.delete_agent(&missing).await, "delete_agent");
     let user = UserPatch {
         name: Some(Some("x".into())),
         ..Default::default()
     };
-    expect_err(
-        store.update_user(&missing, &user).await,
-        Kind::NotFound,
-        "update_user",
-    );
-    expect_err(
-        store.delete_user(&missing).await,
-        Kind::NotFound,
-        "delete_user",
-    );
-    expect_err(
-        store.delete_session(&missing).await,
-        Kind::NotFound,
-        "delete_session",
-    );
-    expect_err(
+    not_found(store.update_user(&missing, &user).await, "update_user");
+    not_found(store.delete_user(&missing).await, "delete_user");
+    not_found(store.delete_session(&missing).await, "delete_session");
+    not_found(
         store.mark_jwt_refresh_token_used(&missing).await,
-        Kind::NotFound,
         "mark_jwt_refresh_token_used",
     );
-    expect_err(
+    not_found(
         store.update_api_key_last_used(&missing, now).await,
-        Kind::NotFound,
         "update_api_key_last_used",
     );
     let client = OAuthClientPatch {
         disabled: Some(true),
         ..Default::default()
     };
-    expect_err(
+    not_found(
         store.update_oauth_client(&missing, &client).await,
-        Kind::NotFound,
         "update_oauth_client",
     );
-    expect_err(
+    not_found(
         store.delete_oauth_client(&missing).await,
-        Kind::NotFound,
         "delete_oauth_client",
     );
-    expect_err(
+    not_found(
         store
             .update_org_member_role(&missing, &missing, "admin")
             .await,
-        Kind::NotFound,
         "update_org_member_role",
     );
-    expect_err(
+    not_found(
         store.revoke_ephemeral_session(&missing, now).await,
-        Kind::NotFound,
         "revoke_ephemeral_session",
     );
-    expect_err(
+    not_found(
         store.revoke_delegation_chain(&missing).await,
-        Kind::NotFound,
         "revoke_delegation_chain",
     );
-    expect_err(
+    not_found(
         store.delete_user_cascade(&missing).await,
-        Kind::NotFound,
         "delete_user_cascade",
     );
-    expect_err(
+    not_found(
         store.delete_agent_cascade(&missing).await,
-        Kind::NotFound,
         "delete_agent_cascade",
     );
-    expect_err(
+    not_found(
         store.delete_organization_cascade(&missing).await,
-        Kind::NotFound,
         "delete_organization_cascade",
     );
     let approval = ApprovalRequestPatch {
         status: Some(ApprovalStatus::Approved),
         ..Default::default()
     };
-    expect_err(
+    not_found(
         store.update_approval_request(&missing, &approval).await,
-        Kind::NotFound,
         "update_approval_request",
     );
     for &table in all_tables() {
