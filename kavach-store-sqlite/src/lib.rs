@@ -799,6 +799,7 @@ impl SchemaAdmin for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kavach_store_core::RowStore;
     use kavach_store_core::{AuditLog, LoginHistory, OrderBy, Record};
 
     async fn plan(store: &SqliteStore, q: &Select) -> String {
@@ -818,6 +819,30 @@ mod tests {
     }
 
     const NEWEST: &[OrderBy] = &[OrderBy::desc("timestamp"), OrderBy::desc("id")];
+
+    /// Cached statements are not re-prepared when their parameters change
+    /// (a bare `LIMIT ?` made SQLite re-prepare on every execution).
+    #[tokio::test]
+    async fn cached_statements_are_not_reprepared() {
+        let store = SqliteOptions::temporary().readers(1).open().await.unwrap();
+        let agents = kavach_store_core::Agent::table_def();
+        for i in 0..20 {
+            let q = Select::new(agents, Cond::eq("token_hash", format!("h{i}")))
+                .limit(1 + i % 3)
+                .offset(i % 2);
+            store.select_rows(&q).await.unwrap();
+        }
+        let q = Select::new(agents, Cond::eq("token_hash", "h")).limit(1);
+        let sql = store.inner.sql.select(&q).unwrap();
+        let reprepares = store
+            .with_read_connection(move |c| {
+                Ok(c.prepare_cached(&sql)?
+                    .get_status(rusqlite::StatementStatus::RePrepare))
+            })
+            .await
+            .unwrap();
+        assert_eq!(reprepares, 0);
+    }
 
     /// The hot paths use the indexes, including the expression indexes on
     /// normalised timestamps (no sort step for "newest N of an agent").
