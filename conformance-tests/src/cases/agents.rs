@@ -8,7 +8,7 @@ use serde_json::json;
 use super::builders as b;
 use super::support::{
     absent, assert_conflict, assert_found, assert_instant, assert_not_found, assert_reference,
-    assert_returns, assert_same, existing, keys, keys_of, ok, present,
+    assert_returns, assert_same, existing, keys, keys_of, ok, page_keys, present, walk_pages,
 };
 use crate::Ctx;
 use crate::fixtures::instant;
@@ -275,21 +275,13 @@ pub async fn agent_list_page_walks_newest_first(ctx: &Ctx) {
         ids.insert(0, a.id);
         b::seed_agent(s, &stranger.id).await;
     }
-    let filter = AgentFilter::owner(owner.id.clone());
-    let first = ok(s.list_agents_page(&filter, &PageRequest::first(2)).await);
-    assert_eq!(keys(&first.items), ids[0..2]);
-    let second = s
-        .list_agents_page(&filter, &PageRequest::after(2, first.next.expect("more")))
-        .await
-        .unwrap();
-    assert_eq!(keys(&second.items), ids[2..4]);
-    let last = s
-        .list_agents_page(&filter, &PageRequest::after(2, second.next.expect("more")))
-        .await
-        .unwrap();
-    assert_eq!(keys(&last.items), ids[4..5]);
-    assert!(last.next.is_none());
-    let all = ok(s.list_agents_page(&filter, &PageRequest::default()).await);
+    let filter = &AgentFilter::owner(owner.id.clone());
+    let walked = walk_pages("list_agents_page", Some(2), |req| async move {
+        s.list_agents_page(filter, &req).await.map(page_keys)
+    })
+    .await;
+    assert_eq!(walked, ids, "pages of 2, newest first");
+    let all = ok(s.list_agents_page(filter, &PageRequest::default()).await);
     assert_eq!(keys(&all.items), ids);
     assert!(all.next.is_none());
     let none = s

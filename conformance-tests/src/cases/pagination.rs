@@ -7,14 +7,11 @@
 //! none is skipped, and the order is (time, id) newest first with ties broken
 //! by id in byte order.
 
-use std::collections::HashSet;
-use std::future::Future;
-
 use chrono::{DateTime, Utc};
 use kavach_store_core::prelude::*;
 
 use super::builders as b;
-use super::support::{Kind, expect_err, ok};
+use super::support::{Kind, expect_err, ok, page_keys, walk_pages};
 use crate::Ctx;
 use crate::fixtures::{at, id};
 
@@ -48,83 +45,29 @@ async fn page_ids(
     list: &List,
     request: PageRequest,
 ) -> Result<Page<String>, StoreError> {
-    fn ids<T>(page: Page<T>, id: impl Fn(T) -> String) -> Page<String> {
-        Page {
-            items: page.items.into_iter().map(id).collect(),
-            next: page.next,
-        }
-    }
     Ok(match list {
-        List::Audit(f) => ids(store.list_audit_logs(f, &request).await?, |r| r.id),
-        List::Agents(f) => ids(store.list_agents_page(f, &request).await?, |r| r.id),
-        List::Cost(f) => ids(store.list_cost_events(f, &request).await?, |r| r.id),
-        List::Login(user_id) => ids(store.list_login_history(user_id, &request).await?, |r| r.id),
-        List::Stream(f) => ids(store.list_stream_events(f, &request).await?, |r| r.id),
+        List::Audit(f) => page_keys(store.list_audit_logs(f, &request).await?),
+        List::Agents(f) => page_keys(store.list_agents_page(f, &request).await?),
+        List::Cost(f) => page_keys(store.list_cost_events(f, &request).await?),
+        List::Login(user_id) => page_keys(store.list_login_history(user_id, &request).await?),
+        List::Stream(f) => page_keys(store.list_stream_events(f, &request).await?),
     })
 }
 
-/// Follows `next` cursors from the first page to the last and returns every
-/// id in order, checking the shape of each page.
-async fn walk<F, Fut>(what: &str, limit: Option<u32>, mut fetch: F) -> Vec<String>
-where
-    F: FnMut(PageRequest) -> Fut,
-    Fut: Future<Output = Result<Page<String>, StoreError>>,
-{
-    let size = limit.unwrap_or(DEFAULT_PAGE_SIZE) as usize;
-    let mut out: Vec<String> = Vec::new();
-    let mut after = None;
-    let mut pages = 0usize;
-    loop {
-        let page = fetch(PageRequest {
-            limit,
-            after: after.take(),
-        })
-        .await
-        .unwrap_or_else(|e| panic!("{what} (limit {limit:?}): page {} failed: {e}", pages + 1));
-        pages += 1;
-        assert!(
-            pages <= 10_000,
-            "{what} (limit {limit:?}): cursors never end"
-        );
-        assert!(
-            page.items.len() <= size,
-            "{what} (limit {limit:?}): page {pages} has {} items",
-            page.items.len()
-        );
-        match page.next {
-            Some(cursor) => {
-                assert_eq!(
-                    page.items.len(),
-                    size,
-                    "{what} (limit {limit:?}): page {pages} has a next cursor but is not full"
-                );
-                out.extend(page.items);
-                after = Some(cursor);
-            }
-            None => {
-                assert!(
-                    pages == 1 || !page.items.is_empty(),
-                    "{what} (limit {limit:?}): empty last page: the previous page should have had next == None"
-                );
-                out.extend(page.items);
-                break;
-            }
-        }
-    }
-    let distinct: HashSet<&String> = out.iter().collect();
-    assert_eq!(
-        distinct.len(),
-        out.len(),
-        "{what} (limit {limit:?}): a row appeared on two pages: {out:?}"
-    );
-    out
-}
+/// Page sizes 1, 2, 3, the default and the maximum.
+const EVERY_SIZE: [Option<u32>; 5] = [Some(1), Some(2), Some(3), None, Some(MAX_PAGE_SIZE)];
 
-/// Walks `list` with page sizes 1, 2, 3, the default and the maximum and
+/// Walks `list` with each page size of `limits` (see [`walk_pages`]) and
 /// compares each walk with `expected`.
-async fn walk_every_size(store: &dyn KavachStore, list: &List, what: &str, expected: &[String]) {
-    for limit in [Some(1), Some(2), Some(3), None, Some(MAX_PAGE_SIZE)] {
-        let got = walk(what, limit, |req| page_ids(store, list, req)).await;
+async fn walk_with_limits(
+    store: &dyn KavachStore,
+    list: &List,
+    what: &str,
+    limits: &[Option<u32>],
+    expected: &[String],
+) {
+    for &limit in limits {
+        let got = walk_pages(what, limit, |req| page_ids(store, list, req)).await;
         assert_eq!(
             got, expected,
             "{what} (limit {limit:?}): wrong rows or order"
@@ -132,10 +75,47 @@ async fn walk_every_size(store: &dyn KavachStore, list: &List, what: &str, expec
     }
 }
 
-/// Ids ordered by (time, id) newest first: the keyset order.
-fn newest_first(mut rows: Vec<(DateTime<Utc>, String)>) -> Vec<String> {
-    rows.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| b.1.cmp(&a.1)));
-    rows.into_iter().map(|(_, id)| id).collect()
+/// The keyset position of a row of a paginated list: (time, id).
+trait Keyset {
+    fn position(&self) -> (DateTime<Utc>, String);
+}
+
+impl Keyset for AuditLog {
+    fn position(&self) -> (DateTime<Utc>, String) {
+        (self.timestamp, self.id.clone())
+    }
+}
+
+impl Keyset for Agent {
+    fn position(&self) -> (DateTime<Utc>, String) {
+        (self.created_at, self.id.clone())
+    }
+}
+
+impl Keyset for CostEvent {
+    fn position(&self) -> (DateTime<Utc>, String) {
+        (self.recorded_at, self.id.clone())
+    }
+}
+
+impl Keyset for LoginHistory {
+    fn position(&self) -> (DateTime<Utc>, String) {
+        (self.timestamp, self.id.clone())
+    }
+}
+
+impl Keyset for StreamEvent {
+    fn position(&self) -> (DateTime<Utc>, String) {
+        (self.timestamp, self.id.clone())
+    }
+}
+
+/// Ids of the `rows` that `keep` selects, in keyset order: (time, id)
+/// newest first.
+fn newest_first<T: Keyset>(rows: &[T], keep: impl Fn(&T) -> bool) -> Vec<String> {
+    let mut positions: Vec<_> = rows.iter().filter(|r| keep(r)).map(T::position).collect();
+    positions.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| b.1.cmp(&a.1)));
+    positions.into_iter().map(|(_, id)| id).collect()
 }
 
 /// A scrambled insertion order (every 7th, wrapping), so that neither the
@@ -175,9 +155,16 @@ pub async fn audit_log_pages_walk_every_size(ctx: &Ctx) {
         .await
         .expect("bulk insert noise");
 
-    let expected = newest_first(rows.iter().map(|r| (r.timestamp, r.id.clone())).collect());
+    let expected = newest_first(&rows, |_| true);
     let list = List::Audit(AuditFilter::agent(agent.id.clone()));
-    walk_every_size(store, &list, "list_audit_logs by agent", &expected).await;
+    walk_with_limits(
+        store,
+        &list,
+        "list_audit_logs by agent",
+        &EVERY_SIZE,
+        &expected,
+    )
+    .await;
 
     let first = store
         .list_audit_logs(
@@ -196,14 +183,9 @@ pub async fn audit_log_pages_walk_every_size(ctx: &Ctx) {
         "53 rows: the default page is not the last"
     );
 
-    let all = newest_first(
-        rows.iter()
-            .chain(&noise)
-            .map(|r| (r.timestamp, r.id.clone()))
-            .collect(),
-    );
+    let all = newest_first(&[rows, noise].concat(), |_| true);
     let unfiltered = List::Audit(AuditFilter::default());
-    let got = walk("list_audit_logs unfiltered", Some(4), |req| {
+    let got = walk_pages("list_audit_logs unfiltered", Some(4), |req| {
         page_ids(store, &unfiltered, req)
     })
     .await;
@@ -225,13 +207,14 @@ pub async fn audit_log_pages_break_time_ties_by_id(ctx: &Ctx) {
     for row in rows.iter().rev() {
         ok(store.create_audit_log(row.clone()).await);
     }
-    let expected = newest_first(rows.iter().map(|r| (r.timestamp, r.id.clone())).collect());
+    let expected = newest_first(&rows, |_| true);
     assert_eq!(expected.first(), Some(&rows[9].id));
     assert_eq!(expected.last(), Some(&rows[10].id));
-    walk_every_size(
+    walk_with_limits(
         store,
         &List::Audit(AuditFilter::agent(agent.id.clone())),
         "tied audit rows",
+        &EVERY_SIZE,
         &expected,
     )
     .await;
@@ -337,25 +320,15 @@ pub async fn audit_log_pages_combine_filters_with_cursors(ctx: &Ctx) {
         ),
     ];
     for (name, filter, keep) in filters {
-        let expected = newest_first(
-            rows.iter()
-                .filter(|r| keep(r))
-                .map(|r| (r.timestamp, r.id.clone()))
-                .collect(),
-        );
+        let expected = newest_first(&rows, &keep);
         assert!(!expected.is_empty(), "filter {name} selects some rows");
         assert!(
             expected.len() < rows.len(),
             "filter {name} excludes some rows"
         );
         let list = List::Audit(filter.clone());
-        for limit in [Some(1), Some(2), Some(5)] {
-            let got = walk(&format!("audit filter {name}"), limit, |req| {
-                page_ids(store, &list, req)
-            })
-            .await;
-            assert_eq!(got, expected, "audit filter {name} (limit {limit:?})");
-        }
+        let what = format!("audit filter {name}");
+        walk_with_limits(store, &list, &what, &[Some(1), Some(2), Some(5)], &expected).await;
         let counted = ok(store.count_audit_logs(&filter).await);
         assert_eq!(
             counted,
@@ -408,11 +381,7 @@ pub async fn audit_log_pages_are_stable_under_inserts(ctx: &Ctx) {
         seen.extend(page.items.iter().map(|r| r.id.clone()));
         after = page.next;
     }
-    let mut expected_rows: Vec<(DateTime<Utc>, String)> =
-        rows.iter().map(|r| (r.timestamp, r.id.clone())).collect();
-    expected_rows.push((older.timestamp, older.id.clone()));
-    expected_rows.push((tie_after.timestamp, tie_after.id.clone()));
-    let expected = newest_first(expected_rows);
+    let expected = newest_first(&[rows, vec![older, tie_after]].concat(), |_| true);
     assert_eq!(
         seen, expected,
         "pages after inserts: no duplicates, nothing hidden behind the cursor"
@@ -459,21 +428,13 @@ pub async fn agent_pages_walk_every_size(ctx: &Ctx) {
             .expect("noise");
     }
 
-    let expect = |keep: &(dyn Fn(&Agent) -> bool + Send + Sync)| {
-        newest_first(
-            agents
-                .iter()
-                .filter(|a| keep(a))
-                .map(|a| (a.created_at, a.id.clone()))
-                .collect(),
-        )
-    };
     let by_owner = AgentFilter::owner(owner.id.clone());
-    walk_every_size(
+    walk_with_limits(
         store,
         &List::Agents(by_owner.clone()),
         "agents of owner",
-        &expect(&|_| true),
+        &EVERY_SIZE,
+        &newest_first(&agents, |_| true),
     )
     .await;
 
@@ -518,16 +479,11 @@ pub async fn agent_pages_walk_every_size(ctx: &Ctx) {
         ),
     ];
     for (name, filter, keep) in combos {
-        let expected = expect(&*keep);
+        let expected = newest_first(&agents, &keep);
         assert!(!expected.is_empty());
         let list = List::Agents(filter.clone());
-        for limit in [Some(1), Some(2), None] {
-            let got = walk(&format!("agents {name}"), limit, |req| {
-                page_ids(store, &list, req)
-            })
-            .await;
-            assert_eq!(got, expected, "agents {name} (limit {limit:?})");
-        }
+        let what = format!("agents {name}");
+        walk_with_limits(store, &list, &what, &[Some(1), Some(2), None], &expected).await;
         assert_eq!(
             ok(store.count_agents(&filter).await),
             expected.len() as u64,
@@ -554,20 +510,12 @@ pub async fn cost_event_pages_walk_every_size(ctx: &Ctx) {
         });
     }
     ok(store.create_cost_events(&scrambled(&events)).await);
-    let expect = |keep: &(dyn Fn(&CostEvent) -> bool + Send + Sync)| {
-        newest_first(
-            events
-                .iter()
-                .filter(|e| keep(e))
-                .map(|e| (e.recorded_at, e.id.clone()))
-                .collect(),
-        )
-    };
-    walk_every_size(
+    walk_with_limits(
         store,
         &List::Cost(CostFilter::default()),
         "all cost events",
-        &expect(&|_| true),
+        &EVERY_SIZE,
+        &newest_first(&events, |_| true),
     )
     .await;
 
@@ -621,19 +569,14 @@ pub async fn cost_event_pages_walk_every_size(ctx: &Ctx) {
         ),
     ];
     for (name, filter, keep) in filters {
-        let expected = expect(&*keep);
+        let expected = newest_first(&events, &keep);
         assert!(
             !expected.is_empty() && expected.len() < events.len(),
             "filter {name} is selective"
         );
         let list = List::Cost(filter);
-        for limit in [Some(1), Some(2), None] {
-            let got = walk(&format!("cost events {name}"), limit, |req| {
-                page_ids(store, &list, req)
-            })
-            .await;
-            assert_eq!(got, expected, "cost events {name} (limit {limit:?})");
-        }
+        let what = format!("cost events {name}");
+        walk_with_limits(store, &list, &what, &[Some(1), Some(2), None], &expected).await;
     }
 }
 
@@ -655,16 +598,17 @@ pub async fn login_history_pages_walk_every_size(ctx: &Ctx) {
             .await
             .expect("insert other login");
     }
-    let expected = newest_first(logins.iter().map(|l| (l.timestamp, l.id.clone())).collect());
-    walk_every_size(
+    let expected = newest_first(&logins, |_| true);
+    walk_with_limits(
         store,
         &List::Login(user.id.clone()),
         "login history",
+        &EVERY_SIZE,
         &expected,
     )
     .await;
     let nobody = List::Login(id("nobody"));
-    let none = walk("login history of nobody", Some(2), |req| {
+    let none = walk_pages("login history of nobody", Some(2), |req| {
         page_ids(store, &nobody, req)
     })
     .await;
@@ -687,20 +631,12 @@ pub async fn stream_event_pages_walk_every_size(ctx: &Ctx) {
     for event in scrambled(&events) {
         ok(store.create_stream_event(event).await);
     }
-    let expect = |keep: &(dyn Fn(&StreamEvent) -> bool + Send + Sync)| {
-        newest_first(
-            events
-                .iter()
-                .filter(|e| keep(e))
-                .map(|e| (e.timestamp, e.id.clone()))
-                .collect(),
-        )
-    };
-    walk_every_size(
+    walk_with_limits(
         store,
         &List::Stream(StreamEventFilter::default()),
         "all stream events",
-        &expect(&|_| true),
+        &EVERY_SIZE,
+        &newest_first(&events, |_| true),
     )
     .await;
     let since = at(7);
@@ -740,19 +676,14 @@ pub async fn stream_event_pages_walk_every_size(ctx: &Ctx) {
         ),
     ];
     for (name, filter, keep) in filters {
-        let expected = expect(&*keep);
+        let expected = newest_first(&events, &keep);
         assert!(
             !expected.is_empty() && expected.len() < events.len(),
             "filter {name} is selective"
         );
         let list = List::Stream(filter);
-        for limit in [Some(1), Some(2), None] {
-            let got = walk(&format!("stream events {name}"), limit, |req| {
-                page_ids(store, &list, req)
-            })
-            .await;
-            assert_eq!(got, expected, "stream events {name} (limit {limit:?})");
-        }
+        let what = format!("stream events {name}");
+        walk_with_limits(store, &list, &what, &[Some(1), Some(2), None], &expected).await;
     }
 }
 
@@ -923,7 +854,7 @@ pub async fn query_audit_logs_limit_and_offset(ctx: &Ctx) {
         .map(|i| b::audit_at(&agent.id, &user.id, at(tied_secs(i))))
         .collect();
     ok(store.create_audit_logs(&scrambled(&rows)).await);
-    let expected = newest_first(rows.iter().map(|r| (r.timestamp, r.id.clone())).collect());
+    let expected = newest_first(&rows, |_| true);
     let filter = &AuditFilter::default();
     // The ids of one `query_audit_logs` window.
     let query = |limit: Option<u64>, offset: Option<u64>| async move {
@@ -1116,12 +1047,7 @@ pub async fn query_audit_logs_filters_each_field(ctx: &Ctx) {
         ),
     ];
     for (name, filter, keep) in cases {
-        let expected = newest_first(
-            rows.iter()
-                .filter(|r| keep(r))
-                .map(|r| (r.timestamp, r.id.clone()))
-                .collect(),
-        );
+        let expected = newest_first(&rows, &keep);
         let got: Vec<String> = store
             .query_audit_logs(&filter, Some(1_000), None)
             .await

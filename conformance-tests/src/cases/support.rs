@@ -1,8 +1,10 @@
 //! Assertions and runners shared by every case (the values they work on
 //! come from [`super::builders`] and [`crate::fixtures`]): error kinds,
 //! stored-versus-written comparisons at the backend's precision, lookups,
-//! row counts, rows around a boundary, and concurrent races.
+//! row counts, keyset page walks, rows around a boundary, and concurrent
+//! races.
 
+use std::collections::HashSet;
 use std::future::Future;
 use std::sync::Arc;
 
@@ -234,6 +236,75 @@ pub fn purged_from(report: &PurgeReport, table: &str) -> u64 {
         .filter(|(t, _)| *t == table)
         .map(|(_, n)| n)
         .sum()
+}
+
+// ---------------------------------------------------------------- pages
+
+/// A page reduced to the keys of its records.
+pub fn page_keys<R: Record>(page: Page<R>) -> Page<String> {
+    Page {
+        items: keys(&page.items),
+        next: page.next,
+    }
+}
+
+/// Follows `next` cursors from the first page (of `limit` rows, the default
+/// size when `None`) to the last and returns every key in order, checking
+/// each page: pages with a `next` cursor are full, the last page is not empty
+/// (unless it is the only one), and no key appears twice.
+pub async fn walk_pages<F, Fut>(what: &str, limit: Option<u32>, mut fetch: F) -> Vec<String>
+where
+    F: FnMut(PageRequest) -> Fut,
+    Fut: Future<Output = Result<Page<String>>>,
+{
+    let size = limit.unwrap_or(DEFAULT_PAGE_SIZE) as usize;
+    let mut out: Vec<String> = Vec::new();
+    let mut after = None;
+    let mut pages = 0usize;
+    loop {
+        let page = fetch(PageRequest {
+            limit,
+            after: after.take(),
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{what} (limit {limit:?}): page {} failed: {e}", pages + 1));
+        pages += 1;
+        assert!(
+            pages <= 10_000,
+            "{what} (limit {limit:?}): cursors never end"
+        );
+        assert!(
+            page.items.len() <= size,
+            "{what} (limit {limit:?}): page {pages} has {} items",
+            page.items.len()
+        );
+        match page.next {
+            Some(cursor) => {
+                assert_eq!(
+                    page.items.len(),
+                    size,
+                    "{what} (limit {limit:?}): page {pages} has a next cursor but is not full"
+                );
+                out.extend(page.items);
+                after = Some(cursor);
+            }
+            None => {
+                assert!(
+                    pages == 1 || !page.items.is_empty(),
+                    "{what} (limit {limit:?}): empty last page: the previous page should have had next == None"
+                );
+                out.extend(page.items);
+                break;
+            }
+        }
+    }
+    let distinct: HashSet<&String> = out.iter().collect();
+    assert_eq!(
+        distinct.len(),
+        out.len(),
+        "{what} (limit {limit:?}): a row appeared on two pages: {out:?}"
+    );
+    out
 }
 
 // ---------------------------------------------------------------- boundaries
