@@ -251,10 +251,7 @@ pub async fn rate_limit_counters(ctx: &Ctx) {
 pub async fn delegation_lookups_and_listings(ctx: &Ctx) {
     let s = ctx.store();
     let owner = b::seed_user(s).await;
-    let [a, bb, c, d] = [0; 4].map(|_| b::agent(&owner.id));
-    for agent in [&a, &bb, &c, &d] {
-        ok(s.create_agent(agent.clone()).await);
-    }
+    let [a, bb, c, d] = b::seed_agents(s, &owner.id).await;
     let ab = s
         .create_delegation_chain(b::delegation(&a.id, &bb.id))
         .await
@@ -330,10 +327,7 @@ pub async fn delegation_lookups_and_listings(ctx: &Ctx) {
 pub async fn delegation_revoke_follows_the_chain(ctx: &Ctx) {
     let s = ctx.store();
     let owner = b::seed_user(s).await;
-    let [a, bb, c, d, e, f] = [0; 6].map(|_| b::agent(&owner.id));
-    for agent in [&a, &bb, &c, &d, &e, &f] {
-        ok(s.create_agent(agent.clone()).await);
-    }
+    let [a, bb, c, d, e, f] = b::seed_agents(s, &owner.id).await;
     let chain = |from: &Agent, to: &Agent| b::delegation(&from.id, &to.id);
     let c1 = ok(s.create_delegation_chain(chain(&a, &bb)).await);
     let c2 = ok(s.create_delegation_chain(chain(&bb, &c)).await);
@@ -379,10 +373,7 @@ pub async fn delegation_revoke_follows_the_chain(ctx: &Ctx) {
 pub async fn delegation_update_delete_and_purge(ctx: &Ctx) {
     let s = ctx.store();
     let owner = b::seed_user(s).await;
-    let [a, bb, c] = [0; 3].map(|_| b::agent(&owner.id));
-    for agent in [&a, &bb, &c] {
-        ok(s.create_agent(agent.clone()).await);
-    }
+    let [a, bb, c] = b::seed_agents(s, &owner.id).await;
     let ab = s
         .create_delegation_chain(b::delegation(&a.id, &bb.id))
         .await
@@ -582,14 +573,7 @@ pub async fn budget_policy_operations(ctx: &Ctx) {
 pub async fn cost_event_operations(ctx: &Ctx) {
     let s = ctx.store();
     let owner = b::seed_user(s).await;
-    for id in ["agt_a", "agt_b", "agt_c", "agt_d"] {
-        s.create_agent(Agent {
-            id: id.into(),
-            ..b::agent(&owner.id)
-        })
-        .await
-        .unwrap();
-    }
+    b::seed_agents_with_ids(s, &owner.id, &["agt_a", "agt_b", "agt_c", "agt_d"]).await;
     let a0 = ok(s.create_cost_event(b::cost_event("agt_a", 0, 100)).await);
     let batch = [
         b::cost_event("agt_a", 10, 200),

@@ -7,8 +7,9 @@ use serde_json::json;
 
 use super::builders as b;
 use super::support::{
-    absent, assert_conflict, assert_found, assert_instant, assert_not_found, assert_reference,
-    assert_returns, assert_same, existing, keys, keys_of, ok, page_keys, present, walk_pages,
+    absent, assert_conflict, assert_deletion_report, assert_found, assert_instant,
+    assert_not_found, assert_reference, assert_returns, assert_same, existing, keys, keys_of, ok,
+    page_keys, present, walk_pages,
 };
 use crate::Ctx;
 use crate::fixtures::instant;
@@ -531,28 +532,23 @@ pub async fn agent_delete_cascade_reports_every_table(ctx: &Ctx) {
         .unwrap();
 
     let report = ok(s.delete_agent_cascade(&a.id).await);
-    let want: &[(&str, u64)] = &[
-        ("kavach_delegation_chains", 2),
-        ("kavach_audit_logs", 2),
-        ("kavach_permissions", 2),
-        ("kavach_rate_limits", 2),
-        ("kavach_budget_policies", 1),
-        ("kavach_agent_cards", 1),
-        ("kavach_approval_requests", 1),
-        ("kavach_trust_scores", 1),
-        ("kavach_agent_dids", 1),
-        ("kavach_cost_events", 2),
-        ("kavach_ephemeral_sessions", 0),
-        ("kavach_agents", 1),
-    ];
-    for (table, n) in want {
-        assert_eq!(report.count(table), *n, "{table} in {report:?}");
-        assert!(
-            report.deleted.iter().any(|(t, _)| t == table),
-            "{table} missing from {report:?}"
-        );
-    }
-    assert_eq!(report.total(), want.iter().map(|(_, n)| n).sum::<u64>());
+    assert_deletion_report(
+        &report,
+        &[
+            ("kavach_delegation_chains", 2),
+            ("kavach_audit_logs", 2),
+            ("kavach_permissions", 2),
+            ("kavach_rate_limits", 2),
+            ("kavach_budget_policies", 1),
+            ("kavach_agent_cards", 1),
+            ("kavach_approval_requests", 1),
+            ("kavach_trust_scores", 1),
+            ("kavach_agent_dids", 1),
+            ("kavach_cost_events", 2),
+            ("kavach_ephemeral_sessions", 0),
+            ("kavach_agents", 1),
+        ],
+    );
     assert!(absent(s.get_agent(&a.id).await));
     assert!(ok(s.list_permissions_by_agent(&a.id).await).is_empty());
     assert!(absent(s.get_trust_score(&a.id).await));
@@ -789,14 +785,7 @@ pub async fn agent_did_operations(ctx: &Ctx) {
 pub async fn trust_score_operations(ctx: &Ctx) {
     let s = ctx.store();
     let owner = b::seed_user(s).await;
-    for id in ["agt_a", "agt_b", "agt_c", "agt_d"] {
-        s.create_agent(Agent {
-            id: id.into(),
-            ..b::agent(&owner.id)
-        })
-        .await
-        .unwrap();
-    }
+    b::seed_agents_with_ids(s, &owner.id, &["agt_a", "agt_b", "agt_c", "agt_d"]).await;
     assert!(absent(s.get_trust_score("agt_a").await));
     let first = b::trust_score("agt_a", 40, TrustLevel::Limited);
     assert_returns(ctx, s.upsert_trust_score(first.clone()).await, &first);

@@ -84,6 +84,26 @@ pub async fn seed_agent(store: &dyn KavachStore, owner_id: &str) -> Agent {
         .expect("create agent")
 }
 
+/// Inserts `N` [`agent`]s of `owner_id`.
+pub async fn seed_agents<const N: usize>(store: &dyn KavachStore, owner_id: &str) -> [Agent; N] {
+    let mut agents = Vec::with_capacity(N);
+    for _ in 0..N {
+        agents.push(seed_agent(store, owner_id).await);
+    }
+    agents.try_into().expect("N agents")
+}
+
+/// Inserts one [`agent`] of `owner_id` per id in `ids`, with that id.
+pub async fn seed_agents_with_ids(store: &dyn KavachStore, owner_id: &str, ids: &[&str]) {
+    for id in ids {
+        let agent = Agent {
+            id: (*id).into(),
+            ..agent(owner_id)
+        };
+        store.create_agent(agent).await.expect("create agent");
+    }
+}
+
 /// Inserts a user and one agent of theirs.
 pub async fn seed_user_agent(store: &dyn KavachStore) -> (User, Agent) {
     let user = seed_user(store).await;

@@ -238,6 +238,20 @@ pub fn purged_from(report: &PurgeReport, table: &str) -> u64 {
         .sum()
 }
 
+/// `report` lists every table of `want` with exactly its count (a count of
+/// 0 listed too), and its total is their sum.
+pub fn assert_deletion_report(report: &DeletionReport, want: &[(&str, u64)]) {
+    for (table, n) in want {
+        assert_eq!(report.count(table), *n, "{table} in {report:?}");
+        assert!(
+            report.deleted.iter().any(|(t, _)| t == table),
+            "{table} missing from {report:?}"
+        );
+    }
+    let total: u64 = want.iter().map(|(_, n)| n).sum();
+    assert_eq!(report.total(), total, "total of {report:?}");
+}
+
 // ---------------------------------------------------------------- pages
 
 /// A page reduced to the keys of its records.

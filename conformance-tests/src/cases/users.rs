@@ -5,8 +5,8 @@ use serde_json::json;
 
 use super::builders as b;
 use super::support::{
-    absent, assert_conflict, assert_found, assert_not_found, assert_reference, assert_returns,
-    assert_same, existing, keys, keys_of, ok, present,
+    absent, assert_conflict, assert_deletion_report, assert_found, assert_not_found,
+    assert_reference, assert_returns, assert_same, existing, keys, keys_of, ok, present,
 };
 use crate::Ctx;
 use crate::fixtures::{id, instant};
@@ -482,57 +482,48 @@ pub async fn user_delete_cascade_removes_everything_of_the_user(ctx: &Ctx) {
         .unwrap();
 
     let report = ok(s.delete_user_cascade(&u.id).await);
-    let want: &[(&str, u64)] = &[
-        ("kavach_agents", 2),
-        ("kavach_permissions", 1),
-        ("kavach_rate_limits", 1),
-        ("kavach_budget_policies", 2),
-        ("kavach_agent_cards", 1),
-        ("kavach_approval_requests", 2),
-        ("kavach_trust_scores", 1),
-        ("kavach_agent_dids", 1),
-        ("kavach_cost_events", 1),
-        ("kavach_delegation_chains", 2),
-        ("kavach_audit_logs", 3),
-        ("kavach_ephemeral_sessions", 1),
-        ("kavach_sessions", 2),
-        ("kavach_oauth_access_tokens", 1),
-        ("kavach_oauth_authorization_codes", 1),
-        ("kavach_oauth_accounts", 1),
-        ("kavach_oidc_auth_codes", 1),
-        ("kavach_oidc_refresh_tokens", 1),
-        ("kavach_organizations", 1),
-        ("kavach_org_members", 3),
-        ("kavach_org_invitations", 2),
-        ("kavach_org_roles", 1),
-        ("kavach_sso_connections", 1),
-        ("kavach_passkey_credentials", 1),
-        ("kavach_passkey_challenges", 1),
-        ("kavach_totp", 1),
-        ("kavach_api_keys", 1),
-        ("kavach_magic_links", 1),
-        ("kavach_email_otps", 1),
-        ("kavach_one_time_tokens", 2),
-        ("kavach_stream_events", 1),
-        ("kavach_username_accounts", 1),
-        ("kavach_trusted_devices", 1),
-        ("kavach_login_history", 2),
-        ("kavach_jwt_refresh_tokens", 1),
-        ("kavach_refresh_tokens", 2),
-        ("kavach_refresh_token_families", 1),
-        ("kavach_users", 1),
-    ];
-    for (table, n) in want {
-        assert_eq!(report.count(table), *n, "{table} in {report:?}");
-        assert!(
-            report.deleted.iter().any(|(t, _)| t == table),
-            "{table} missing from the report"
-        );
-    }
-    assert_eq!(
-        report.total(),
-        want.iter().map(|(_, n)| n).sum::<u64>(),
-        "{report:?}"
+    assert_deletion_report(
+        &report,
+        &[
+            ("kavach_agents", 2),
+            ("kavach_permissions", 1),
+            ("kavach_rate_limits", 1),
+            ("kavach_budget_policies", 2),
+            ("kavach_agent_cards", 1),
+            ("kavach_approval_requests", 2),
+            ("kavach_trust_scores", 1),
+            ("kavach_agent_dids", 1),
+            ("kavach_cost_events", 1),
+            ("kavach_delegation_chains", 2),
+            ("kavach_audit_logs", 3),
+            ("kavach_ephemeral_sessions", 1),
+            ("kavach_sessions", 2),
+            ("kavach_oauth_access_tokens", 1),
+            ("kavach_oauth_authorization_codes", 1),
+            ("kavach_oauth_accounts", 1),
+            ("kavach_oidc_auth_codes", 1),
+            ("kavach_oidc_refresh_tokens", 1),
+            ("kavach_organizations", 1),
+            ("kavach_org_members", 3),
+            ("kavach_org_invitations", 2),
+            ("kavach_org_roles", 1),
+            ("kavach_sso_connections", 1),
+            ("kavach_passkey_credentials", 1),
+            ("kavach_passkey_challenges", 1),
+            ("kavach_totp", 1),
+            ("kavach_api_keys", 1),
+            ("kavach_magic_links", 1),
+            ("kavach_email_otps", 1),
+            ("kavach_one_time_tokens", 2),
+            ("kavach_stream_events", 1),
+            ("kavach_username_accounts", 1),
+            ("kavach_trusted_devices", 1),
+            ("kavach_login_history", 2),
+            ("kavach_jwt_refresh_tokens", 1),
+            ("kavach_refresh_tokens", 2),
+            ("kavach_refresh_token_families", 1),
+            ("kavach_users", 1),
+        ],
     );
 
     // The user's rows are gone …
