@@ -568,7 +568,7 @@ async fn run() {
                 raw_w
                     .lock()
                     .unwrap()
-                    .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+                    .execute_batch("PRAGMA wal_checkpoint(RESTART)")
                     .unwrap()
             }
         };
