@@ -30,7 +30,8 @@
 //! ## Concurrency
 //! One writer connection and `readers` reader connections, each on its own
 //! thread fed by a channel (no `spawn_blocking` per call, no blocking of the
-//! async runtime). WAL journal, so readers proceed while a write transaction
+//! async runtime); a read goes to the most recently idle reader, so a
+//! task's lookups stay on one warm thread. WAL journal, so readers proceed while a write transaction
 //! is open and never see its uncommitted rows; `foreign_keys = ON`;
 //! `busy_timeout` (default 5 s); write transactions start with
 //! `BEGIN IMMEDIATE`; statements are prepared once per connection
@@ -38,7 +39,7 @@
 //!
 //! ## Durability
 //! `synchronous = FULL` by default: a write acknowledged by the store
-//! survives a power loss. [`Synchronous::Normal`] (WAL) is ~2.5× faster on
+//! survives a power loss. [`Synchronous::Normal`] (WAL) is ~2.4× faster on
 //! single writes and never corrupts the database, and survives a crash of
 //! the process, but the last transactions before a power loss or OS crash
 //! can be rolled back.
