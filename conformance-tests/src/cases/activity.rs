@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use kavach_store_core::prelude::*;
 use serde_json::json;
 
-use super::builders as b;
+use super::builders::{self as b, Created, Expires};
 use super::support::{
     absent, assert_conflict, assert_found, assert_instant, assert_not_found, assert_reference,
     assert_returns, assert_same, existing, keys, keys_of, ok, page_keys, present, walk_pages,
@@ -265,10 +265,7 @@ pub async fn delegation_lookups_and_listings(ctx: &Ctx) {
         .await
         .unwrap();
     let ba = s
-        .create_delegation_chain(DelegationChain {
-            created_at: instant(20),
-            ..b::delegation(&bb.id, &a.id)
-        })
+        .create_delegation_chain(b::delegation(&bb.id, &a.id).created(20))
         .await
         .unwrap();
     let db = s
@@ -404,17 +401,11 @@ pub async fn delegation_update_delete_and_purge(ctx: &Ctx) {
     assert_not_found(s.delete_delegation_chain(&bc.id).await);
 
     let soon = s
-        .create_delegation_chain(DelegationChain {
-            expires_at: instant(100),
-            ..b::delegation(&c.id, &a.id)
-        })
+        .create_delegation_chain(b::delegation(&c.id, &a.id).expiring(100))
         .await
         .unwrap();
     let later = s
-        .create_delegation_chain(DelegationChain {
-            expires_at: instant(10_000),
-            ..b::delegation(&c.id, &bb.id)
-        })
+        .create_delegation_chain(b::delegation(&c.id, &bb.id).expiring(10_000))
         .await
         .unwrap();
     // ab (revoked, expiring at 3600 s) and soon go; later stays.
@@ -444,17 +435,11 @@ pub async fn budget_policy_operations(ctx: &Ctx) {
         .await
         .expect("create");
     let p2 = s
-        .create_budget_policy(BudgetPolicy {
-            created_at: instant(10),
-            ..b::budget_policy(None, Some(&u.id))
-        })
+        .create_budget_policy(b::budget_policy(None, Some(&u.id)).created(10))
         .await
         .unwrap();
     let p3 = s
-        .create_budget_policy(BudgetPolicy {
-            created_at: instant(20),
-            ..b::budget_policy(Some(&other.id), None)
-        })
+        .create_budget_policy(b::budget_policy(Some(&other.id), None).created(20))
         .await
         .unwrap();
     let p4 = s
@@ -738,18 +723,11 @@ pub async fn approval_listings(ctx: &Ctx) {
     let other = b::seed_agent(s, &v.id).await;
     let r1 = ok(s.create_approval_request(b::approval(&a.id, &u.id)).await);
     let r2 = s
-        .create_approval_request(ApprovalRequest {
-            created_at: instant(10),
-            expires_at: instant(20),
-            ..b::approval(&a.id, &v.id)
-        })
+        .create_approval_request(b::approval(&a.id, &v.id).created(10).expiring(20))
         .await
         .unwrap();
     let r3 = s
-        .create_approval_request(ApprovalRequest {
-            created_at: instant(20),
-            ..b::approval(&other.id, &u.id)
-        })
+        .create_approval_request(b::approval(&other.id, &u.id).created(20))
         .await
         .unwrap();
     let r4 = s
@@ -868,17 +846,11 @@ pub async fn approval_expire_and_purge(ctx: &Ctx) {
     let s = ctx.store();
     let (u, a) = b::seed_user_agent(s).await;
     let due = s
-        .create_approval_request(ApprovalRequest {
-            expires_at: instant(100),
-            ..b::approval(&a.id, &u.id)
-        })
+        .create_approval_request(b::approval(&a.id, &u.id).expiring(100))
         .await
         .unwrap();
     let later = s
-        .create_approval_request(ApprovalRequest {
-            expires_at: instant(10_000),
-            ..b::approval(&a.id, &u.id)
-        })
+        .create_approval_request(b::approval(&a.id, &u.id).expiring(10_000))
         .await
         .unwrap();
     let answered = s
@@ -917,13 +889,7 @@ pub async fn approval_expire_and_purge(ctx: &Ctx) {
 /// listing, patch and delete (`NotFound` when missing).
 pub async fn mcp_server_operations(ctx: &Ctx) {
     let s = ctx.store();
-    let m1 = s
-        .create_mcp_server(McpServer {
-            created_at: instant(20),
-            ..b::mcp_server()
-        })
-        .await
-        .expect("create");
+    let m1 = ok(s.create_mcp_server(b::mcp_server().created(20)).await);
     let m2 = s
         .create_mcp_server(McpServer {
             auth_required: false,
@@ -932,13 +898,7 @@ pub async fn mcp_server_operations(ctx: &Ctx) {
         })
         .await
         .unwrap();
-    let m3 = s
-        .create_mcp_server(McpServer {
-            created_at: instant(10),
-            ..b::mcp_server()
-        })
-        .await
-        .unwrap();
+    let m3 = ok(s.create_mcp_server(b::mcp_server().created(10)).await);
     assert_conflict(
         s.create_mcp_server(McpServer {
             endpoint: m1.endpoint.clone(),

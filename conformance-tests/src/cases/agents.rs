@@ -5,7 +5,7 @@
 use kavach_store_core::prelude::*;
 use serde_json::json;
 
-use super::builders as b;
+use super::builders::{self as b, Created, Expires};
 use super::support::{
     absent, assert_conflict, assert_deletion_report, assert_found, assert_instant,
     assert_not_found, assert_reference, assert_returns, assert_same, existing, keys, keys_of, ok,
@@ -68,10 +68,7 @@ pub async fn agent_create_with_permissions_is_all_or_nothing(ctx: &Ctx) {
     let s = ctx.store();
     let owner = b::seed_user(s).await;
     let agent = b::agent(&owner.id);
-    let p1 = Permission {
-        created_at: instant(0),
-        ..b::permission(&agent.id)
-    };
+    let p1 = b::permission(&agent.id).created(0);
     let p2 = Permission {
         resource: "tool:file_read".into(),
         actions: vec!["execute".into()],
@@ -266,13 +263,7 @@ pub async fn agent_list_page_walks_newest_first(ctx: &Ctx) {
     let stranger = b::seed_user(s).await;
     let mut ids = Vec::new();
     for i in 0..5 {
-        let a = s
-            .create_agent(Agent {
-                created_at: instant(2 * i),
-                ..b::agent(&owner.id)
-            })
-            .await
-            .unwrap();
+        let a = ok(s.create_agent(b::agent(&owner.id).created(2 * i)).await);
         ids.insert(0, a.id);
         b::seed_agent(s, &stranger.id).await;
     }
@@ -420,20 +411,8 @@ pub async fn agent_bulk_revoke_and_expire(ctx: &Ctx) {
     );
 
     let owner = b::seed_user(s).await;
-    let due = s
-        .create_agent(Agent {
-            expires_at: Some(instant(100)),
-            ..b::agent(&owner.id)
-        })
-        .await
-        .unwrap();
-    let later = s
-        .create_agent(Agent {
-            expires_at: Some(instant(10_000)),
-            ..b::agent(&owner.id)
-        })
-        .await
-        .unwrap();
+    let due = ok(s.create_agent(b::agent(&owner.id).expiring(100)).await);
+    let later = ok(s.create_agent(b::agent(&owner.id).expiring(10_000)).await);
     let never = s
         .create_agent(Agent {
             expires_at: None,
@@ -579,17 +558,8 @@ pub async fn permission_operations(ctx: &Ctx) {
     let s = ctx.store();
     let (_, a) = b::seed_user_agent(s).await;
     let other = b::seed_agent(s, &a.owner_id).await;
-    let p1 = s
-        .create_permission(Permission {
-            created_at: instant(10),
-            ..b::permission(&a.id)
-        })
-        .await
-        .unwrap();
-    let p2 = Permission {
-        created_at: instant(0),
-        ..b::permission(&a.id)
-    };
+    let p1 = ok(s.create_permission(b::permission(&a.id).created(10)).await);
+    let p2 = b::permission(&a.id).created(0);
     let p3 = Permission {
         created_at: instant(20),
         constraints: None,
@@ -642,10 +612,7 @@ pub async fn permission_replace_swaps_the_set(ctx: &Ctx) {
     let q = ok(s.create_permission(b::permission(&other.id)).await);
 
     let new = [
-        Permission {
-            created_at: instant(1),
-            ..b::permission(&a.id)
-        },
+        b::permission(&a.id).created(1),
         Permission {
             created_at: instant(3),
             resource: "tool:*".into(),
@@ -682,13 +649,7 @@ pub async fn agent_card_operations(ctx: &Ctx) {
     let s = ctx.store();
     let (_, a) = b::seed_user_agent(s).await;
     let other = b::seed_agent(s, &a.owner_id).await;
-    let late = s
-        .create_agent_card(AgentCard {
-            created_at: instant(10),
-            ..b::agent_card(&a.id)
-        })
-        .await
-        .unwrap();
+    let late = ok(s.create_agent_card(b::agent_card(&a.id).created(10)).await);
     let early = ok(s.create_agent_card(b::agent_card(&a.id)).await);
     let foreign = ok(s.create_agent_card(b::agent_card(&other.id)).await);
     assert_reference(s.create_agent_card(b::agent_card("agt_missing")).await);

@@ -23,6 +23,86 @@ pub fn now_expired() -> DateTime<Utc> {
     instant(100_000)
 }
 
+// ---------------------------------------------------------------- instants
+
+/// Values with an expiry, so a case can write `b::session(&u.id).expiring(100)`
+/// for a session expiring at `instant(100)`.
+pub trait Expires: Sized {
+    /// The same value, expiring at `instant(secs)`.
+    fn expiring(self, secs: i64) -> Self;
+}
+
+/// Values with a creation instant, so a case can write
+/// `b::permission(&a.id).created(10)` for one created at `instant(10)`.
+pub trait Created: Sized {
+    /// The same value, created at `instant(secs)`.
+    fn created(self, secs: i64) -> Self;
+}
+
+macro_rules! expires {
+    ($($ty:ty),* $(,)?) => {$(
+        impl Expires for $ty {
+            fn expiring(self, secs: i64) -> Self {
+                Self { expires_at: instant(secs).into(), ..self }
+            }
+        }
+    )*};
+}
+
+macro_rules! created {
+    ($($ty:ty),* $(,)?) => {$(
+        impl Created for $ty {
+            fn created(self, secs: i64) -> Self {
+                Self { created_at: instant(secs), ..self }
+            }
+        }
+    )*};
+}
+
+expires!(
+    Agent,
+    ApiKey,
+    ApprovalRequest,
+    DelegationChain,
+    EmailOtp,
+    EphemeralSession,
+    JwtRefreshToken,
+    MagicLink,
+    OAuthAuthorizationCode,
+    OAuthState,
+    OidcAuthCode,
+    OidcRefreshToken,
+    OneTimeToken,
+    OrgInvitation,
+    PasskeyChallenge,
+    PhoneVerification,
+    RefreshToken,
+    Session,
+    TrustedDevice,
+);
+
+created!(
+    Agent,
+    AgentCard,
+    ApiKey,
+    ApprovalRequest,
+    BudgetPolicy,
+    DelegationChain,
+    EmailOtp,
+    EphemeralSession,
+    FederationInstance,
+    McpServer,
+    OrgInvitation,
+    Organization,
+    PasskeyCredential,
+    Permission,
+    PhoneVerification,
+    RebacRelationship,
+    RebacResource,
+    Session,
+    Tenant,
+);
+
 // ---------------------------------------------------------------- users
 
 /// A user with a unique id and email, created at `instant(0)`.

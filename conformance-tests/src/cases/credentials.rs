@@ -7,7 +7,7 @@
 use kavach_store_core::prelude::*;
 use serde_json::json;
 
-use super::builders as b;
+use super::builders::{self as b, Created, Expires};
 use super::support::{
     absent, assert_conflict, assert_found, assert_instant, assert_not_found, assert_reference,
     assert_returns, assert_same, existing, keys, keys_of, ok, present,
@@ -23,10 +23,7 @@ pub async fn passkey_credential_operations(ctx: &Ctx) {
     let u = b::seed_user(s).await;
     let v = b::seed_user(s).await;
     let late = s
-        .create_passkey_credential(PasskeyCredential {
-            created_at: instant(10),
-            ..b::passkey_credential(&u.id)
-        })
+        .create_passkey_credential(b::passkey_credential(&u.id).created(10))
         .await
         .expect("create");
     let early = s
@@ -220,10 +217,7 @@ pub async fn passkey_challenge_consume_and_purge(ctx: &Ctx) {
 
     let old = ok(s.create_passkey_challenge(b::passkey_challenge(None)).await);
     let young = s
-        .create_passkey_challenge(PasskeyChallenge {
-            expires_at: instant(10_000),
-            ..b::passkey_challenge(None)
-        })
+        .create_passkey_challenge(b::passkey_challenge(None).expiring(10_000))
         .await
         .unwrap();
     assert_eq!(
@@ -360,12 +354,9 @@ pub async fn trusted_device_operations(ctx: &Ctx) {
     assert_eq!(ok(s.delete_trusted_devices_by_user(&u.id).await), 2);
     assert_eq!(ok(s.delete_trusted_devices_by_user(&u.id).await), 0);
 
-    s.create_trusted_device(TrustedDevice {
-        expires_at: instant(100),
-        ..b::trusted_device(&v.id, "fp-old")
-    })
-    .await
-    .unwrap();
+    s.create_trusted_device(b::trusted_device(&v.id, "fp-old").expiring(100))
+        .await
+        .unwrap();
     assert_eq!(ok(s.purge_expired_trusted_devices(instant(5000)).await), 1);
     assert_eq!(
         keys(&ok(s.list_trusted_devices_by_user(&v.id).await)),
@@ -382,11 +373,7 @@ pub async fn api_key_operations(ctx: &Ctx) {
     let v = b::seed_user(s).await;
     let k1 = ok(s.create_api_key(b::api_key(&u.id)).await);
     let k2 = s
-        .create_api_key(ApiKey {
-            created_at: instant(10),
-            expires_at: Some(instant(100)),
-            ..b::api_key(&u.id)
-        })
+        .create_api_key(b::api_key(&u.id).created(10).expiring(100))
         .await
         .unwrap();
     let kv = ok(s.create_api_key(b::api_key(&v.id)).await);
@@ -443,10 +430,7 @@ pub async fn api_key_rotate_delete_and_purge(ctx: &Ctx) {
     let s = ctx.store();
     let u = b::seed_user(s).await;
     let old = ok(s.create_api_key(b::api_key(&u.id)).await);
-    let new = ApiKey {
-        created_at: instant(30),
-        ..b::api_key(&u.id)
-    };
+    let new = b::api_key(&u.id).created(30);
     assert_returns(ctx, s.rotate_api_key(&old.id, new.clone()).await, &new);
     assert!(absent(s.get_api_key(&old.id).await));
     assert!(absent(s.find_api_key_by_hash(&old.key_hash).await));
@@ -463,20 +447,8 @@ pub async fn api_key_rotate_delete_and_purge(ctx: &Ctx) {
     assert_eq!(ok(s.delete_api_keys_by_user(&u.id).await), 3);
     assert_eq!(ok(s.delete_api_keys_by_user(&u.id).await), 0);
 
-    let due = s
-        .create_api_key(ApiKey {
-            expires_at: Some(instant(100)),
-            ..b::api_key(&u.id)
-        })
-        .await
-        .unwrap();
-    let later = s
-        .create_api_key(ApiKey {
-            expires_at: Some(instant(10_000)),
-            ..b::api_key(&u.id)
-        })
-        .await
-        .unwrap();
+    let due = ok(s.create_api_key(b::api_key(&u.id).expiring(100)).await);
+    let later = ok(s.create_api_key(b::api_key(&u.id).expiring(10_000)).await);
     let never = ok(s.create_api_key(b::api_key(&u.id)).await);
     assert_eq!(ok(s.purge_expired_api_keys(instant(5000)).await), 1);
     assert!(absent(s.get_api_key(&due.id).await));
@@ -670,10 +642,9 @@ pub async fn one_time_token_operations(ctx: &Ctx) {
         "no purpose check"
     );
     let stale = s
-        .create_one_time_token(OneTimeToken {
-            expires_at: instant(100),
-            ..b::one_time_token("a@example.com", TokenPurpose::EmailVerify)
-        })
+        .create_one_time_token(
+            b::one_time_token("a@example.com", TokenPurpose::EmailVerify).expiring(100),
+        )
         .await
         .unwrap();
     assert!(absent(
@@ -741,10 +712,9 @@ pub async fn one_time_token_operations(ctx: &Ctx) {
     );
 
     let young = s
-        .create_one_time_token(OneTimeToken {
-            expires_at: instant(10_000),
-            ..b::one_time_token("c@example.com", TokenPurpose::Custom)
-        })
+        .create_one_time_token(
+            b::one_time_token("c@example.com", TokenPurpose::Custom).expiring(10_000),
+        )
         .await
         .unwrap();
     // Everything but `young` expires (at 100 s or 3600 s) before 5000 s.
@@ -789,10 +759,7 @@ pub async fn magic_link_operations(ctx: &Ctx) {
     ));
 
     let other = s
-        .create_magic_link(MagicLink {
-            expires_at: instant(10_000),
-            ..b::magic_link("b@example.com")
-        })
+        .create_magic_link(b::magic_link("b@example.com").expiring(10_000))
         .await
         .unwrap();
     ok(s.create_magic_link(b::magic_link("c@example.com")).await);
@@ -815,10 +782,7 @@ pub async fn email_otp_operations(ctx: &Ctx) {
         s.find_email_otp("a@example.com", instant(60)).await,
         &first,
     );
-    let second = EmailOtp {
-        created_at: instant(10),
-        ..b::email_otp("a@example.com")
-    };
+    let second = b::email_otp("a@example.com").created(10);
     assert_returns(ctx, s.replace_email_otp(second.clone()).await, &second);
     assert_found(
         ctx,
@@ -855,12 +819,9 @@ pub async fn email_otp_operations(ctx: &Ctx) {
 
     assert!(ok(s.delete_email_otp(&second.id).await));
     assert!(!ok(s.delete_email_otp(&second.id).await));
-    s.replace_email_otp(EmailOtp {
-        expires_at: instant(10_000),
-        ..b::email_otp("c@example.com")
-    })
-    .await
-    .unwrap();
+    s.replace_email_otp(b::email_otp("c@example.com").expiring(10_000))
+        .await
+        .unwrap();
     assert_eq!(ok(s.purge_expired_email_otps(instant(5000)).await), 1);
     assert!(absent(s.find_email_otp("b@example.com", instant(60)).await));
     assert!(!ok(s.delete_email_otp(&theirs.id).await));
@@ -881,10 +842,7 @@ pub async fn phone_verification_operations(ctx: &Ctx) {
         .replace_phone_verification(b::phone_verification("+15550199"))
         .await
         .unwrap();
-    let second = PhoneVerification {
-        created_at: instant(10),
-        ..b::phone_verification("+15550100")
-    };
+    let second = b::phone_verification("+15550100").created(10);
     assert_returns(
         ctx,
         s.replace_phone_verification(second.clone()).await,
@@ -925,12 +883,9 @@ pub async fn phone_verification_operations(ctx: &Ctx) {
 
     assert!(ok(s.delete_phone_verification(&second.id).await));
     assert!(!ok(s.delete_phone_verification(&second.id).await));
-    s.replace_phone_verification(PhoneVerification {
-        expires_at: instant(10_000),
-        ..b::phone_verification("+15550123")
-    })
-    .await
-    .unwrap();
+    s.replace_phone_verification(b::phone_verification("+15550123").expiring(10_000))
+        .await
+        .unwrap();
     assert_eq!(
         ok(s.purge_expired_phone_verifications(instant(5000)).await),
         1

@@ -4,7 +4,7 @@
 
 use kavach_store_core::prelude::*;
 
-use super::builders as b;
+use super::builders::{self as b, Created};
 use super::support::{
     absent, assert_conflict, assert_found, assert_not_found, assert_returns, assert_same, keys,
     keys_of, ok, present,
@@ -160,25 +160,16 @@ pub async fn rebac_resource_tree_delete(ctx: &Ctx) {
         .create_rebac_resource(b::rebac_resource("folder", None))
         .await
         .expect("create");
-    let child = |at: i64, ty: &str| RebacResource {
-        created_at: instant(at),
-        ..b::rebac_resource(ty, Some((&f1.id, "folder")))
-    };
+    let child = |at: i64, ty: &str| b::rebac_resource(ty, Some((&f1.id, "folder"))).created(at);
     let d1 = ok(s.create_rebac_resource(child(2, "doc")).await);
     let d2 = ok(s.create_rebac_resource(child(4, "doc")).await);
     let f2 = ok(s.create_rebac_resource(child(6, "folder")).await);
     let d3 = s
-        .create_rebac_resource(RebacResource {
-            created_at: instant(8),
-            ..b::rebac_resource("doc", Some((&f2.id, "folder")))
-        })
+        .create_rebac_resource(b::rebac_resource("doc", Some((&f2.id, "folder"))).created(8))
         .await
         .unwrap();
     let d4 = s
-        .create_rebac_resource(RebacResource {
-            created_at: instant(10),
-            ..b::rebac_resource("doc", None)
-        })
+        .create_rebac_resource(b::rebac_resource("doc", None).created(10))
         .await
         .unwrap();
     assert_conflict(
@@ -256,10 +247,7 @@ pub async fn rebac_relationship_queries(ctx: &Ctx) {
     let mut rows = Vec::new();
     for (i, (subject, relation, object)) in specs.into_iter().enumerate() {
         let t = b::tuple(subject, relation, object);
-        let row = RebacRelationship {
-            created_at: instant(2 * i as i64),
-            ..b::rebac_relationship(&t)
-        };
+        let row = b::rebac_relationship(&t).created(2 * i as i64);
         rows.push(ok(s.create_rebac_relationship(row).await));
     }
     let t0 = b::tuple(("user", "alice"), "viewer", ("doc", "d1"));
@@ -308,10 +296,7 @@ pub async fn rebac_relationship_queries(ctx: &Ctx) {
 pub async fn federation_instance_operations(ctx: &Ctx) {
     let s = ctx.store();
     let i1 = s
-        .create_federation_instance(FederationInstance {
-            created_at: instant(10),
-            ..b::federation_instance()
-        })
+        .create_federation_instance(b::federation_instance().created(10))
         .await
         .expect("create");
     let i2 = s

@@ -5,7 +5,7 @@
 use kavach_store_core::prelude::*;
 use serde_json::json;
 
-use super::builders as b;
+use super::builders::{self as b, Expires};
 use super::support::{
     absent, assert_conflict, assert_found, assert_not_found, assert_reference, assert_returns,
     assert_same, existing, keys, keys_of, ok, present,
@@ -319,10 +319,7 @@ pub async fn oauth_authorization_code_lifecycle(ctx: &Ctx) {
         .await
         .unwrap();
     let young = s
-        .create_oauth_authorization_code(OAuthAuthorizationCode {
-            expires_at: instant(10_000),
-            ..b::oauth_code(&c.client_id, &u.id)
-        })
+        .create_oauth_authorization_code(b::oauth_code(&c.client_id, &u.id).expiring(10_000))
         .await
         .unwrap();
     assert_eq!(
@@ -456,10 +453,7 @@ pub async fn oauth_state_consume_and_purge(ctx: &Ctx) {
 
     let old = ok(s.create_oauth_state(b::oauth_state()).await);
     let young = s
-        .create_oauth_state(OAuthState {
-            expires_at: instant(10_000),
-            ..b::oauth_state()
-        })
+        .create_oauth_state(b::oauth_state().expiring(10_000))
         .await
         .unwrap();
     assert_eq!(ok(s.purge_expired_oauth_states(instant(5000)).await), 1);
@@ -549,10 +543,7 @@ pub async fn oidc_auth_code_operations(ctx: &Ctx) {
     ));
 
     let young = s
-        .create_oidc_auth_code(OidcAuthCode {
-            expires_at: instant(10_000),
-            ..b::oidc_code("rp", &u.id)
-        })
+        .create_oidc_auth_code(b::oidc_code("rp", &u.id).expiring(10_000))
         .await
         .unwrap();
     assert_eq!(ok(s.purge_expired_oidc_auth_codes(instant(5000)).await), 2);
@@ -595,10 +586,7 @@ pub async fn oidc_refresh_token_operations(ctx: &Ctx) {
     );
 
     let stale = s
-        .create_oidc_refresh_token(OidcRefreshToken {
-            expires_at: instant(100),
-            ..b::oidc_refresh_token("rp", &u.id)
-        })
+        .create_oidc_refresh_token(b::oidc_refresh_token("rp", &u.id).expiring(100))
         .await
         .unwrap();
     assert!(absent(

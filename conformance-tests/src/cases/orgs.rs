@@ -4,7 +4,7 @@
 use kavach_store_core::prelude::*;
 use serde_json::json;
 
-use super::builders as b;
+use super::builders::{self as b, Created, Expires};
 use super::support::{
     absent, assert_conflict, assert_deletion_report, assert_found, assert_not_found,
     assert_reference, assert_returns, assert_same, existing, keys, keys_of, ok, present,
@@ -67,10 +67,7 @@ pub async fn org_create_with_owner_and_memberships(ctx: &Ctx) {
     let s = ctx.store();
     let u = b::seed_user(s).await;
     let v = b::seed_user(s).await;
-    let org = Organization {
-        created_at: instant(10),
-        ..b::organization(&u.id)
-    };
+    let org = b::organization(&u.id).created(10);
     let owner = b::org_member(&org.id, &u.id, "owner");
     let roles = [
         b::org_role(&org.id, "viewer"),
@@ -388,10 +385,7 @@ pub async fn org_invitation_operations(ctx: &Ctx) {
         .await
         .expect("create");
     let pending = s
-        .create_org_invitation(OrgInvitation {
-            created_at: instant(10),
-            ..b::org_invitation(&org.id, &u.id, "a@example.com")
-        })
+        .create_org_invitation(b::org_invitation(&org.id, &u.id, "a@example.com").created(10))
         .await
         .unwrap();
     let b_inv = s
@@ -516,10 +510,7 @@ pub async fn org_invitation_accept_is_compare_and_set(ctx: &Ctx) {
     );
 
     let stale = s
-        .create_org_invitation(OrgInvitation {
-            expires_at: instant(100),
-            ..b::org_invitation(&org.id, &u.id, &w.email)
-        })
+        .create_org_invitation(b::org_invitation(&org.id, &u.id, &w.email).expiring(100))
         .await
         .unwrap();
     assert!(absent(

@@ -5,7 +5,7 @@
 use kavach_store_core::prelude::*;
 use serde_json::json;
 
-use super::builders as b;
+use super::builders::{self as b, Created, Expires};
 use super::support::{
     absent, assert_conflict, assert_found, assert_instant, assert_not_found, assert_reference,
     assert_returns, assert_same, existing, keys, keys_of, ok, present,
@@ -31,11 +31,7 @@ pub async fn session_lookups_and_listing(ctx: &Ctx) {
         .await
         .unwrap();
     let s3 = s
-        .create_session(Session {
-            expires_at: instant(7200),
-            created_at: instant(20),
-            ..b::session(&u.id)
-        })
+        .create_session(b::session(&u.id).created(20).expiring(7200))
         .await
         .unwrap();
     let sv = ok(s.create_session(b::session(&v.id)).await);
@@ -75,13 +71,7 @@ pub async fn session_validate_drops_expired(ctx: &Ctx) {
     let s = ctx.store();
     let u = b::seed_user(s).await;
     let live = ok(s.create_session(b::session(&u.id)).await);
-    let stale = s
-        .create_session(Session {
-            expires_at: instant(100),
-            ..b::session(&u.id)
-        })
-        .await
-        .unwrap();
+    let stale = ok(s.create_session(b::session(&u.id).expiring(100)).await);
 
     assert_found(ctx, s.validate_session(&live.id, instant(60)).await, &live);
     assert_found(
@@ -118,11 +108,7 @@ pub async fn session_update_and_refresh(ctx: &Ctx) {
     assert_returns(ctx, s.update_session(&old.id, &patch).await, &want);
     assert_not_found(s.update_session("ses_missing", &patch).await);
 
-    let new = Session {
-        created_at: instant(30),
-        expires_at: instant(9000),
-        ..b::session(&u.id)
-    };
+    let new = b::session(&u.id).created(30).expiring(9000);
     let got = existing(s.refresh_session(&old.id, new.clone()).await);
     assert_same(ctx, &got, &new);
     assert!(absent(s.get_session(&old.id).await));
@@ -168,20 +154,8 @@ pub async fn session_deletes(ctx: &Ctx) {
     assert_eq!(ok(s.delete_sessions_by_user(&u.id).await), 0);
     assert!(present(s.get_session(&theirs.id).await));
 
-    let stale = s
-        .create_session(Session {
-            expires_at: instant(100),
-            ..b::session(&u.id)
-        })
-        .await
-        .unwrap();
-    let live = s
-        .create_session(Session {
-            expires_at: instant(10_000),
-            ..b::session(&u.id)
-        })
-        .await
-        .unwrap();
+    let stale = ok(s.create_session(b::session(&u.id).expiring(100)).await);
+    let live = ok(s.create_session(b::session(&u.id).expiring(10_000)).await);
     // theirs (3600 s) and stale (100 s) expired before 5000 s.
     assert_eq!(ok(s.delete_expired_sessions(instant(5000)).await), 2);
     assert!(absent(s.get_session(&stale.id).await));
@@ -201,10 +175,7 @@ pub async fn jwt_refresh_token_operations(ctx: &Ctx) {
         .await
         .expect("create");
     let t2 = s
-        .create_jwt_refresh_token(JwtRefreshToken {
-            expires_at: instant(100),
-            ..b::jwt_refresh_token(&u.id)
-        })
+        .create_jwt_refresh_token(b::jwt_refresh_token(&u.id).expiring(100))
         .await
         .unwrap();
     let t3 = s
@@ -212,10 +183,7 @@ pub async fn jwt_refresh_token_operations(ctx: &Ctx) {
         .await
         .unwrap();
     let t4 = s
-        .create_jwt_refresh_token(JwtRefreshToken {
-            expires_at: instant(10_000),
-            ..b::jwt_refresh_token(&v.id)
-        })
+        .create_jwt_refresh_token(b::jwt_refresh_token(&v.id).expiring(10_000))
         .await
         .unwrap();
     assert_conflict(
@@ -341,10 +309,7 @@ pub async fn refresh_token_expiry_outcomes(ctx: &Ctx) {
     let u = b::seed_user(s).await;
     let live = b::seed_token_family(s, &u.id).await;
     let stale = s
-        .create_refresh_token(RefreshToken {
-            expires_at: instant(100),
-            ..b::refresh_token(&live.id)
-        })
+        .create_refresh_token(b::refresh_token(&live.id).expiring(100))
         .await
         .unwrap();
     assert_eq!(
@@ -413,24 +378,15 @@ pub async fn refresh_token_family_revoke_and_purge(ctx: &Ctx) {
         .unwrap();
     let p1 = ok(s.create_refresh_token(b::refresh_token(&p.id)).await);
     let p2 = s
-        .create_refresh_token(RefreshToken {
-            expires_at: instant(10_000),
-            ..b::refresh_token(&p.id)
-        })
+        .create_refresh_token(b::refresh_token(&p.id).expiring(10_000))
         .await
         .unwrap();
     let q1 = s
-        .create_refresh_token(RefreshToken {
-            expires_at: instant(100),
-            ..b::refresh_token(&theirs.id)
-        })
+        .create_refresh_token(b::refresh_token(&theirs.id).expiring(100))
         .await
         .unwrap();
     let q2 = s
-        .create_refresh_token(RefreshToken {
-            expires_at: instant(10_000),
-            ..b::refresh_token(&theirs.id)
-        })
+        .create_refresh_token(b::refresh_token(&theirs.id).expiring(10_000))
         .await
         .unwrap();
     // Tokens expired before 5000 s: ft, p1, q1; p2 goes with its family p.
@@ -503,10 +459,7 @@ pub async fn ephemeral_session_create_and_lookups(ctx: &Ctx) {
         .create_ephemeral_session(
             agent3.clone(),
             &[],
-            EphemeralSession {
-                created_at: instant(10),
-                ..b::ephemeral_session(&agent3, None)
-            },
+            b::ephemeral_session(&agent3, None).created(10),
         )
         .await
         .unwrap();

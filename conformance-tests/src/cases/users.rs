@@ -3,7 +3,7 @@
 use kavach_store_core::prelude::*;
 use serde_json::json;
 
-use super::builders as b;
+use super::builders::{self as b, Created};
 use super::support::{
     absent, assert_conflict, assert_deletion_report, assert_found, assert_not_found,
     assert_reference, assert_returns, assert_same, existing, keys, keys_of, ok, present,
@@ -579,13 +579,7 @@ pub async fn tenant_operations(ctx: &Ctx) {
         })
         .await
         .unwrap();
-    let t3 = s
-        .create_tenant(Tenant {
-            created_at: instant(20),
-            ..b::tenant()
-        })
-        .await
-        .unwrap();
+    let t3 = ok(s.create_tenant(b::tenant().created(20)).await);
     assert_conflict(
         s.create_tenant(Tenant {
             slug: t1.slug.clone(),
