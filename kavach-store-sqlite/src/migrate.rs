@@ -25,7 +25,7 @@
 //! columns (its column-level `UNIQUE`) is reused.
 //!
 //! **Indexes with a timestamp column** are built on the normalising
-//! expression of [`crate::sql::ts_expr`] (so range queries and ordering are
+//! expression of `sql::ts_expr` (so range queries and ordering are
 //! correct when a column mixes seconds, milliseconds and ISO text, and still
 //! use the index), followed by the primary key (so keyset pages are read in
 //! index order). They are named `<index>_s` or `<index>_ms` after the unit
