@@ -14,8 +14,8 @@ use std::fmt::Write as _;
 use std::sync::{Arc, RwLock};
 
 use kavach_store_core::{
-    Assign, ColumnKind, Cond, Delete, OrderBy, Select, Shape, StoreError, Sum, TableDef, Update,
-    Upsert, Value,
+    Assign, ColumnKind, Cond, Delete, OrderBy, Param, Select, Shape, StoreError, Sum, TableDef,
+    Update, Upsert, Value,
 };
 use rusqlite::types::Value as SqlValue;
 
@@ -189,22 +189,16 @@ impl SqlCache {
         Ok(())
     }
 
-    /// Binds the condition's values in rendering order. (This includes `LIKE`
-    /// patterns, which [`Cond::for_each_value`] does not visit.)
+    /// Binds the condition's parameters in rendering order, the order
+    /// [`Cond::for_each_param`] visits them.
     pub(crate) fn bind_cond(&self, table: &TableDef, cond: &Cond, out: &mut Vec<SqlValue>) {
-        let kind = |c: &str| table.column(c).map_or(ColumnKind::Text, |d| d.kind);
-        match cond {
-            Cond::All | Cond::CmpColumn(..) | Cond::IsNull(_) | Cond::IsNotNull(_) => {}
-            Cond::Cmp(c, _, v) => out.push(self.codec.encode_operand(kind(c), v)),
-            Cond::In(c, values) => {
-                let k = kind(c);
-                out.extend(values.iter().map(|v| self.codec.encode_operand(k, v)));
+        cond.for_each_param(&mut |p| match p {
+            Param::Value(c, v) => {
+                let kind = table.column(c).map_or(ColumnKind::Text, |d| d.kind);
+                out.push(self.codec.encode_operand(kind, v));
             }
-            Cond::Like(_, p) => out.push(SqlValue::Text(p.to_sql_pattern('\\'))),
-            Cond::And(conds) | Cond::Or(conds) => {
-                conds.iter().for_each(|c| self.bind_cond(table, c, out))
-            }
-        }
+            Param::Like(_, pattern) => out.push(SqlValue::Text(pattern.to_sql_pattern('\\'))),
+        });
     }
 
     fn render_order(
