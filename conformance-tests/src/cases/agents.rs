@@ -344,10 +344,7 @@ pub async fn agent_revoke_revokes_granted_delegations(ctx: &Ctx) {
     let a = b::seed_agent(s, &owner.id).await;
     let bb = b::seed_agent(s, &owner.id).await;
     let c = b::seed_agent(s, &owner.id).await;
-    let granted = s
-        .create_delegation_chain(b::delegation(&a.id, &bb.id))
-        .await
-        .unwrap();
+    let granted = b::seed_delegation(s, &a.id, &bb.id).await;
     let old = s
         .create_delegation_chain(DelegationChain {
             status: DelegationStatus::Expired,
@@ -355,10 +352,7 @@ pub async fn agent_revoke_revokes_granted_delegations(ctx: &Ctx) {
         })
         .await
         .unwrap();
-    let received = s
-        .create_delegation_chain(b::delegation(&bb.id, &a.id))
-        .await
-        .unwrap();
+    let received = b::seed_delegation(s, &bb.id, &a.id).await;
 
     let revoked = ok(s.revoke_agent(&a.id, instant(70)).await);
     let want = Agent {
@@ -457,9 +451,7 @@ pub async fn agent_delete_removes_row_or_refuses(ctx: &Ctx) {
 
     let delegating = b::seed_agent(s, &user.id).await;
     let peer = b::seed_agent(s, &user.id).await;
-    s.create_delegation_chain(b::delegation(&peer.id, &delegating.id))
-        .await
-        .unwrap();
+    b::seed_delegation(s, &peer.id, &delegating.id).await;
     assert_reference(s.delete_agent(&delegating.id).await);
     assert!(present(s.get_agent(&delegating.id).await));
 }
@@ -471,16 +463,9 @@ pub async fn agent_delete_cascade_reports_every_table(ctx: &Ctx) {
     let s = ctx.store();
     let (user, a) = b::seed_user_agent(s).await;
     let other = b::seed_agent(s, &user.id).await;
-    s.create_delegation_chain(b::delegation(&a.id, &other.id))
-        .await
-        .unwrap();
-    s.create_delegation_chain(b::delegation(&other.id, &a.id))
-        .await
-        .unwrap();
-    let other_chain = s
-        .create_delegation_chain(b::delegation(&other.id, &other.id))
-        .await
-        .unwrap();
+    b::seed_delegation(s, &a.id, &other.id).await;
+    b::seed_delegation(s, &other.id, &a.id).await;
+    let other_chain = b::seed_delegation(s, &other.id, &other.id).await;
     s.create_audit_logs(&[b::audit(&a.id, &user.id, 0), b::audit(&a.id, &user.id, 2)])
         .await
         .unwrap();

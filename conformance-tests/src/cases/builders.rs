@@ -248,6 +248,14 @@ pub fn delegation(from: &str, to: &str) -> DelegationChain {
     }
 }
 
+/// Inserts [`delegation`] from `from` to `to`.
+pub async fn seed_delegation(store: &dyn KavachStore, from: &str, to: &str) -> DelegationChain {
+    store
+        .create_delegation_chain(delegation(from, to))
+        .await
+        .expect("create delegation chain")
+}
+
 /// An allowed audit entry at `instant(at)`.
 pub fn audit(agent_id: &str, user_id: &str, at: i64) -> AuditLog {
     AuditLog {
@@ -581,6 +589,19 @@ pub fn org_member(org_id: &str, user_id: &str, role: &str) -> OrgMember {
     }
 }
 
+/// Inserts [`org_member`].
+pub async fn seed_member(
+    store: &dyn KavachStore,
+    org_id: &str,
+    user_id: &str,
+    role: &str,
+) -> OrgMember {
+    store
+        .add_org_member(org_member(org_id, user_id, role))
+        .await
+        .expect("add organization member")
+}
+
 /// A pending invitation expiring a day later.
 pub fn org_invitation(org_id: &str, invited_by: &str, email: &str) -> OrgInvitation {
     OrgInvitation {
@@ -593,6 +614,19 @@ pub fn org_invitation(org_id: &str, invited_by: &str, email: &str) -> OrgInvitat
         expires_at: instant(86_400),
         created_at: instant(0),
     }
+}
+
+/// Inserts [`org_invitation`].
+pub async fn seed_invitation(
+    store: &dyn KavachStore,
+    org_id: &str,
+    invited_by: &str,
+    email: &str,
+) -> OrgInvitation {
+    store
+        .create_org_invitation(org_invitation(org_id, invited_by, email))
+        .await
+        .expect("create organization invitation")
 }
 
 /// A role named `name`.

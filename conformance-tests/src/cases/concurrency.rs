@@ -533,10 +533,7 @@ pub async fn concurrent_invitation_acceptance_has_one_winner(ctx: &Ctx) {
     for _ in 0..8 {
         users.push(b::seed_user(store).await);
     }
-    let invitation = store
-        .create_org_invitation(b::org_invitation(&org.id, &owner.id, "team@example.com"))
-        .await
-        .expect("invite");
+    let invitation = b::seed_invitation(store, &org.id, &owner.id, "team@example.com").await;
     let results = race(ctx, users.len(), |s, i| {
         let (id, member) = (
             invitation.id.clone(),

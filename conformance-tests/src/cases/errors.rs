@@ -798,14 +798,8 @@ async fn seed_footprint(
         .create_audit_log(b::audit(&agent.id, &user.id, 1))
         .await
         .expect("audit");
-    store
-        .create_delegation_chain(b::delegation(&agent.id, &peer_agent.id))
-        .await
-        .expect("chain out");
-    store
-        .create_delegation_chain(b::delegation(&peer_agent.id, &agent.id))
-        .await
-        .expect("chain in");
+    b::seed_delegation(store, &agent.id, &peer_agent.id).await;
+    b::seed_delegation(store, &peer_agent.id, &agent.id).await;
     b::seed_ephemeral(store, &user.id, Some(5)).await;
     store
         .create_audit_log(b::audit(&peer_agent.id, &user.id, 2))
@@ -838,18 +832,9 @@ async fn seed_footprint(
         .await
         .expect("approval on a peer agent");
     let org = b::seed_org(store, &user.id).await;
-    store
-        .add_org_member(b::org_member(&org.id, &user.id, "owner"))
-        .await
-        .expect("owner member");
-    store
-        .add_org_member(b::org_member(&org.id, &peer.id, "member"))
-        .await
-        .expect("peer member");
-    store
-        .create_org_invitation(b::org_invitation(&org.id, &user.id, "guest@example.com"))
-        .await
-        .expect("invitation");
+    b::seed_member(store, &org.id, &user.id, "owner").await;
+    b::seed_member(store, &org.id, &peer.id, "member").await;
+    b::seed_invitation(store, &org.id, &user.id, "guest@example.com").await;
     ok(store.create_org_role(b::org_role(&org.id, "auditor")).await);
     store
         .create_sso_connection(b::sso_connection(
@@ -858,18 +843,8 @@ async fn seed_footprint(
         ))
         .await
         .expect("sso");
-    store
-        .add_org_member(b::org_member(&peer_org.id, &user.id, "member"))
-        .await
-        .expect("membership elsewhere");
-    store
-        .create_org_invitation(b::org_invitation(
-            &peer_org.id,
-            &user.id,
-            "friend@example.com",
-        ))
-        .await
-        .expect("invitation sent elsewhere");
+    b::seed_member(store, &peer_org.id, &user.id, "member").await;
+    b::seed_invitation(store, &peer_org.id, &user.id, "friend@example.com").await;
     store
         .create_passkey_credential(b::passkey_credential(&user.id))
         .await

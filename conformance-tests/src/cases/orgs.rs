@@ -98,9 +98,7 @@ pub async fn org_create_with_owner_and_memberships(ctx: &Ctx) {
     assert!(absent(s.get_org_member(&bad.id, &u.id).await));
 
     let early = ok(s.create_organization(b::organization(&v.id)).await);
-    s.add_org_member(b::org_member(&early.id, &u.id, "member"))
-        .await
-        .unwrap();
+    b::seed_member(s, &early.id, &u.id, "member").await;
     ok(s.create_organization(b::organization(&v.id)).await);
     assert_eq!(
         keys(&ok(s.list_organizations_for_user(&u.id).await)),
@@ -193,19 +191,10 @@ pub async fn org_update_and_delete(ctx: &Ctx) {
         .await,
     );
 
-    let m = s
-        .add_org_member(b::org_member(&org.id, &u.id, "owner"))
-        .await
-        .unwrap();
-    let inv = s
-        .create_org_invitation(b::org_invitation(&org.id, &u.id, "a@example.com"))
-        .await
-        .unwrap();
+    let m = b::seed_member(s, &org.id, &u.id, "owner").await;
+    let inv = b::seed_invitation(s, &org.id, &u.id, "a@example.com").await;
     let role = ok(s.create_org_role(b::org_role(&org.id, "admin")).await);
-    let kept = s
-        .add_org_member(b::org_member(&other.id, &u.id, "owner"))
-        .await
-        .unwrap();
+    let kept = b::seed_member(s, &other.id, &u.id, "owner").await;
     ok(s.delete_organization(&org.id).await);
     assert!(absent(s.get_organization(&org.id).await));
     assert!(absent(s.get_org_member(&org.id, &m.user_id).await));
@@ -224,28 +213,16 @@ pub async fn org_delete_cascade_reports_every_table(ctx: &Ctx) {
     let v = b::seed_user(s).await;
     let org = b::seed_org(s, &u.id).await;
     let other = b::seed_org(s, &v.id).await;
-    s.add_org_member(b::org_member(&org.id, &u.id, "owner"))
-        .await
-        .unwrap();
-    s.add_org_member(b::org_member(&org.id, &v.id, "member"))
-        .await
-        .unwrap();
-    s.create_org_invitation(b::org_invitation(&org.id, &u.id, "a@example.com"))
-        .await
-        .unwrap();
+    b::seed_member(s, &org.id, &u.id, "owner").await;
+    b::seed_member(s, &org.id, &v.id, "member").await;
+    b::seed_invitation(s, &org.id, &u.id, "a@example.com").await;
     ok(s.create_org_role(b::org_role(&org.id, "admin")).await);
     ok(s.create_org_role(b::org_role(&org.id, "viewer")).await);
     s.create_sso_connection(b::sso_connection(&org.id, "acme.example"))
         .await
         .unwrap();
-    let kept_member = s
-        .add_org_member(b::org_member(&other.id, &u.id, "member"))
-        .await
-        .unwrap();
-    let kept_invite = s
-        .create_org_invitation(b::org_invitation(&other.id, &v.id, "b@example.com"))
-        .await
-        .unwrap();
+    let kept_member = b::seed_member(s, &other.id, &u.id, "member").await;
+    let kept_invite = b::seed_invitation(s, &other.id, &v.id, "b@example.com").await;
     let kept_role = ok(s.create_org_role(b::org_role(&other.id, "admin")).await);
     let kept_sso = s
         .create_sso_connection(b::sso_connection(&other.id, "globex.example"))

@@ -899,14 +899,8 @@ pub async fn multi_step_operations_are_all_or_nothing(ctx: &Ctx) {
     // Accepting an invitation for a user who is already a member.
     let org = b::seed_org(store, &user.id).await;
     let member = b::seed_user(store).await;
-    store
-        .add_org_member(b::org_member(&org.id, &member.id, "member"))
-        .await
-        .expect("member");
-    let invitation = store
-        .create_org_invitation(b::org_invitation(&org.id, &user.id, &member.email))
-        .await
-        .expect("invite");
+    b::seed_member(store, &org.id, &member.id, "member").await;
+    let invitation = b::seed_invitation(store, &org.id, &user.id, &member.email).await;
     let err = store
         .accept_org_invitation(
             &invitation.id,

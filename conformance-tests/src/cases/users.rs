@@ -354,12 +354,8 @@ pub async fn user_delete_cascade_removes_everything_of_the_user(ctx: &Ctx) {
         .unwrap();
     ok(s.create_agent_did(b::agent_did(&a.id)).await);
     ok(s.create_cost_event(b::cost_event(&a.id, 0, 10)).await);
-    s.create_delegation_chain(b::delegation(&a.id, &ob.id))
-        .await
-        .unwrap();
-    s.create_delegation_chain(b::delegation(&ob.id, &a.id))
-        .await
-        .unwrap();
+    b::seed_delegation(s, &a.id, &ob.id).await;
+    b::seed_delegation(s, &ob.id, &a.id).await;
     s.create_audit_logs(&[
         b::audit(&a.id, &u.id, 0),
         b::audit(&a.id, &u.id, 2),
@@ -397,35 +393,19 @@ pub async fn user_delete_cascade_removes_everything_of_the_user(ctx: &Ctx) {
     ok(s.create_approval_request(b::approval(&ob.id, &u.id)).await);
     // An organization the user owns, with a member from outside.
     let org1 = b::seed_org(s, &u.id).await;
-    s.add_org_member(b::org_member(&org1.id, &u.id, "owner"))
-        .await
-        .unwrap();
-    s.add_org_member(b::org_member(&org1.id, &o.id, "member"))
-        .await
-        .unwrap();
-    s.create_org_invitation(b::org_invitation(&org1.id, &u.id, "x@example.com"))
-        .await
-        .unwrap();
+    b::seed_member(s, &org1.id, &u.id, "owner").await;
+    b::seed_member(s, &org1.id, &o.id, "member").await;
+    b::seed_invitation(s, &org1.id, &u.id, "x@example.com").await;
     ok(s.create_org_role(b::org_role(&org1.id, "auditor")).await);
     s.create_sso_connection(b::sso_connection(&org1.id, "acme.example"))
         .await
         .unwrap();
     // Someone else's organization the user belongs to and invited into.
     let org2 = b::seed_org(s, &o.id).await;
-    s.add_org_member(b::org_member(&org2.id, &u.id, "admin"))
-        .await
-        .unwrap();
-    let o_member = s
-        .add_org_member(b::org_member(&org2.id, &o.id, "owner"))
-        .await
-        .unwrap();
-    s.create_org_invitation(b::org_invitation(&org2.id, &u.id, "y@example.com"))
-        .await
-        .unwrap();
-    let o_invite = s
-        .create_org_invitation(b::org_invitation(&org2.id, &o.id, "z@example.com"))
-        .await
-        .unwrap();
+    b::seed_member(s, &org2.id, &u.id, "admin").await;
+    let o_member = b::seed_member(s, &org2.id, &o.id, "owner").await;
+    b::seed_invitation(s, &org2.id, &u.id, "y@example.com").await;
+    let o_invite = b::seed_invitation(s, &org2.id, &o.id, "z@example.com").await;
     s.create_passkey_credential(b::passkey_credential(&u.id))
         .await
         .unwrap();
