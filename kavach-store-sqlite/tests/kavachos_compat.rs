@@ -18,19 +18,38 @@ fn at(ms_after_t0: i64) -> DateTime<Utc> {
     Utc.timestamp_millis_opt(T0 * 1000 + ms_after_t0).unwrap()
 }
 
-fn temp_path(name: &str) -> std::path::PathBuf {
-    std::env::temp_dir().join(format!(
-        "kavach-compat-{name}-{}.db",
-        uuid::Uuid::now_v7().simple()
-    ))
+/// A database file in the temporary directory, removed (with its WAL and
+/// shared-memory files) when dropped, also when the test fails.
+struct TempDb(std::path::PathBuf);
+
+impl std::ops::Deref for TempDb {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        &self.0
+    }
 }
 
-fn remove(path: &std::path::Path) {
-    for suffix in ["", "-wal", "-shm", "-journal"] {
-        let mut p = path.as_os_str().to_owned();
-        p.push(suffix);
-        let _ = std::fs::remove_file(p);
+impl AsRef<std::path::Path> for TempDb {
+    fn as_ref(&self) -> &std::path::Path {
+        &self.0
     }
+}
+
+impl Drop for TempDb {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let mut p = self.0.as_os_str().to_owned();
+            p.push(suffix);
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
+fn temp_path(name: &str) -> TempDb {
+    TempDb(std::env::temp_dir().join(format!(
+        "kavach-compat-{name}-{}.db",
+        uuid::Uuid::now_v7().simple()
+    )))
 }
 
 /// Creates the tables exactly as KavachOS's `createTables` does on SQLite.
@@ -413,7 +432,6 @@ async fn adopts_reads_queries_and_updates_a_kavachos_database() {
     );
 
     drop(store);
-    remove(&path);
 }
 
 #[tokio::test]
@@ -463,7 +481,6 @@ async fn duplicate_data_under_a_new_unique_constraint_fails_clearly_and_changes_
         .unwrap();
     assert_eq!(buckets, 2);
     drop(conn);
-    remove(&path);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -495,7 +512,6 @@ async fn concurrent_migrations_of_one_file_serialise() {
         .unwrap();
     assert_eq!(versions, 3);
     drop((a, b));
-    remove(&path);
 }
 
 #[tokio::test]
