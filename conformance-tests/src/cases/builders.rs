@@ -122,6 +122,15 @@ pub async fn seed_user(store: &dyn KavachStore) -> User {
     store.create_user(user()).await.expect("create user")
 }
 
+/// Inserts `N` [`user`]s.
+pub async fn seed_users<const N: usize>(store: &dyn KavachStore) -> [User; N] {
+    let mut users = Vec::with_capacity(N);
+    for _ in 0..N {
+        users.push(seed_user(store).await);
+    }
+    users.try_into().expect("N users")
+}
+
 /// A tenant with a unique slug.
 pub fn tenant() -> Tenant {
     Tenant {
@@ -462,6 +471,14 @@ pub fn refresh_token(family_id: &str) -> RefreshToken {
         expires_at: instant(3600),
         created_at: instant(0),
     }
+}
+
+/// Inserts [`refresh_token`] of `family_id`.
+pub async fn seed_refresh_token(store: &dyn KavachStore, family_id: &str) -> RefreshToken {
+    store
+        .create_refresh_token(refresh_token(family_id))
+        .await
+        .expect("create refresh token")
 }
 
 // ---------------------------------------------------------------- oauth

@@ -186,10 +186,7 @@ pub async fn concurrent_rotating_refresh_token_consumed_once(ctx: &Ctx) {
     let store = ctx.store();
     let user = b::seed_user(store).await;
     let family = b::seed_token_family(store, &user.id).await;
-    let token = store
-        .create_refresh_token(b::refresh_token(&family.id))
-        .await
-        .expect("token");
+    let token = b::seed_refresh_token(store, &family.id).await;
     let results = race_on(ctx, RACERS, &token.token_hash, |s, hash| async move {
         s.consume_refresh_token(&hash, b::now_valid()).await
     })

@@ -417,10 +417,7 @@ pub async fn cascading_keys_delete_children(ctx: &Ctx) {
     // Two levels: user → refresh-token family → refresh token.
     let user = b::seed_user(store).await;
     let family = b::seed_token_family(store, &user.id).await;
-    let token = store
-        .create_refresh_token(b::refresh_token(&family.id))
-        .await
-        .expect("token");
+    let token = b::seed_refresh_token(store, &family.id).await;
     store
         .delete_rows(&Delete {
             table: User::table_def(),
@@ -886,10 +883,7 @@ async fn seed_footprint(
         .await
         .expect("jwt refresh");
     let family = b::seed_token_family(store, &user.id).await;
-    store
-        .create_refresh_token(b::refresh_token(&family.id))
-        .await
-        .expect("refresh token");
+    b::seed_refresh_token(store, &family.id).await;
     (agent, org)
 }
 

@@ -266,11 +266,7 @@ pub async fn org_delete_cascade_reports_every_table(ctx: &Ctx) {
 /// member), remove (0 or 1).
 pub async fn org_member_operations(ctx: &Ctx) {
     let s = ctx.store();
-    let [u, v, w] = [
-        b::seed_user(s).await,
-        b::seed_user(s).await,
-        b::seed_user(s).await,
-    ];
+    let [u, v, w] = b::seed_users(s).await;
     let org = b::seed_org(s, &u.id).await;
     let other = b::seed_org(s, &u.id).await;
     let mu = s
@@ -448,11 +444,7 @@ pub async fn org_invitation_operations(ctx: &Ctx) {
 /// when the user is already a member.
 pub async fn org_invitation_accept_is_compare_and_set(ctx: &Ctx) {
     let s = ctx.store();
-    let [u, v, w] = [
-        b::seed_user(s).await,
-        b::seed_user(s).await,
-        b::seed_user(s).await,
-    ];
+    let [u, v, w] = b::seed_users(s).await;
     let org = b::seed_org(s, &u.id).await;
     let inv = s
         .create_org_invitation(b::org_invitation(&org.id, &u.id, &v.email))

@@ -456,10 +456,7 @@ pub async fn user_delete_cascade_removes_everything_of_the_user(ctx: &Ctx) {
     ok(s.create_refresh_token(b::refresh_token(&fam.id)).await);
     ok(s.create_refresh_token(b::refresh_token(&fam.id)).await);
     let other_fam = b::seed_token_family(s, &o.id).await;
-    let other_rt = s
-        .create_refresh_token(b::refresh_token(&other_fam.id))
-        .await
-        .unwrap();
+    let other_rt = b::seed_refresh_token(s, &other_fam.id).await;
 
     let report = ok(s.delete_user_cascade(&u.id).await);
     assert_deletion_report(
