@@ -4,6 +4,8 @@
 //! (`LoginHistoryStore`) and single-use verification values
 //! (`OneTimeTokenStore`, `MagicLinkStore`, `OtpStore`).
 
+use std::future::Future;
+
 use kavach_store_core::prelude::*;
 use serde_json::json;
 
@@ -769,6 +771,21 @@ pub async fn magic_link_operations(ctx: &Ctx) {
     assert!(present(s.find_magic_link(&other.token).await));
 }
 
+/// Guesses against a code allowing `bound` attempts: `attempt()` counts
+/// 1..=`bound` (as `attempts` reads them), then answers `None`.
+async fn assert_attempts_up_to<T, Fut>(
+    bound: i64,
+    attempt: impl Fn() -> Fut,
+    attempts: impl Fn(&T) -> i64,
+) where
+    Fut: Future<Output = Result<Option<T>>>,
+{
+    for n in 1..=bound {
+        assert_eq!(attempts(&existing(attempt().await)), n);
+    }
+    assert!(absent(attempt().await), "bound reached");
+}
+
 /// Email codes: `replace_email_otp` drops the email's older codes,
 /// `find_email_otp` returns the live code, attempts are counted up to the
 /// bound and then refused, delete reports whether the code was still there,
@@ -799,14 +816,8 @@ pub async fn email_otp_operations(ctx: &Ctx) {
     );
     assert!(absent(s.find_email_otp("c@example.com", instant(60)).await));
 
-    for n in 1..=3 {
-        let got = existing(s.record_email_otp_attempt(&second.id, 3).await);
-        assert_eq!(got.attempts, n);
-    }
-    assert!(
-        absent(s.record_email_otp_attempt(&second.id, 3).await),
-        "bound reached"
-    );
+    let attempt = || s.record_email_otp_attempt(&second.id, 3);
+    assert_attempts_up_to(3, attempt, |o: &EmailOtp| o.attempts).await;
     assert_eq!(
         existing(s.find_email_otp("a@example.com", instant(60)).await).attempts,
         3
@@ -865,14 +876,8 @@ pub async fn phone_verification_operations(ctx: &Ctx) {
         s.find_phone_verification("+15550111", instant(60)).await
     ));
 
-    for n in 1..=2 {
-        let got = existing(s.record_phone_verification_attempt(&second.id, 2).await);
-        assert_eq!(got.attempts, n);
-    }
-    assert!(
-        absent(s.record_phone_verification_attempt(&second.id, 2).await),
-        "bound reached"
-    );
+    let attempt = || s.record_phone_verification_attempt(&second.id, 2);
+    assert_attempts_up_to(2, attempt, |p: &PhoneVerification| p.attempts).await;
     assert_eq!(
         existing(s.find_phone_verification("+15550100", instant(60)).await).attempts,
         2
