@@ -66,6 +66,7 @@ expires!(
     DelegationChain,
     EmailOtp,
     EphemeralSession,
+    FederationToken,
     JwtRefreshToken,
     MagicLink,
     OAuthAuthorizationCode,

@@ -4,10 +4,10 @@
 
 use kavach_store_core::prelude::*;
 
-use super::builders::{self as b, Created};
+use super::builders::{self as b, Created, Expires};
 use super::support::{
     absent, assert_conflict, assert_found, assert_not_found, assert_returns, assert_same, keys,
-    keys_of, ok, present,
+    keys_of, ok, present, purged_from,
 };
 use crate::Ctx;
 use crate::fixtures::{id, instant};
@@ -422,133 +422,67 @@ pub async fn purge_expired_covers_every_table(ctx: &Ctx) {
     let client = b::seed_oauth_client(s).await;
     let org = b::seed_org(s, &u.id).await;
     let fam = b::seed_token_family(s, &u.id).await;
-    // `past` expires before `now`, `future` after it.
-    let (past, future) = (instant(100), instant(10_000));
-    for expires_at in [past, future] {
-        s.create_session(Session {
-            expires_at,
-            ..b::session(&u.id)
-        })
-        .await
-        .unwrap();
-        s.create_jwt_refresh_token(JwtRefreshToken {
-            expires_at,
-            ..b::jwt_refresh_token(&u.id)
-        })
-        .await
-        .unwrap();
-        s.create_refresh_token(RefreshToken {
-            expires_at,
-            ..b::refresh_token(&fam.id)
-        })
-        .await
-        .unwrap();
-        s.create_oauth_access_token(OAuthAccessToken {
-            access_token_expires_at: expires_at,
+    // One row expiring before `now` (at 100 s) and one after it (10 000 s).
+    for secs in [100, 10_000] {
+        ok(s.create_session(b::session(&u.id).expiring(secs)).await);
+        let jwt = b::jwt_refresh_token(&u.id).expiring(secs);
+        ok(s.create_jwt_refresh_token(jwt).await);
+        ok(
+            s.create_refresh_token(b::refresh_token(&fam.id).expiring(secs))
+                .await,
+        );
+        let access = OAuthAccessToken {
+            access_token_expires_at: instant(secs),
             refresh_token: None,
             refresh_token_expires_at: None,
             ..b::oauth_access_token(&client.client_id, &u.id)
-        })
-        .await
-        .unwrap();
-        s.create_oauth_authorization_code(OAuthAuthorizationCode {
-            expires_at,
-            ..b::oauth_code(&client.client_id, &u.id)
-        })
-        .await
-        .unwrap();
-        s.create_oauth_state(OAuthState {
-            expires_at,
-            ..b::oauth_state()
-        })
-        .await
-        .unwrap();
-        s.create_oidc_auth_code(OidcAuthCode {
-            expires_at,
-            ..b::oidc_code("rp", &u.id)
-        })
-        .await
-        .unwrap();
-        s.create_oidc_refresh_token(OidcRefreshToken {
-            expires_at,
-            ..b::oidc_refresh_token("rp", &u.id)
-        })
-        .await
-        .unwrap();
-        s.create_passkey_challenge(PasskeyChallenge {
-            expires_at,
-            ..b::passkey_challenge(None)
-        })
-        .await
-        .unwrap();
-        s.create_one_time_token(OneTimeToken {
-            expires_at,
-            ..b::one_time_token(&u.id, TokenPurpose::Custom)
-        })
-        .await
-        .unwrap();
-        s.create_magic_link(MagicLink {
-            expires_at,
-            ..b::magic_link(&u.email)
-        })
-        .await
-        .unwrap();
-        let email = id("mail");
-        s.replace_email_otp(EmailOtp {
-            expires_at,
-            ..b::email_otp(&email)
-        })
-        .await
-        .unwrap();
-        let phone = id("tel");
-        s.replace_phone_verification(PhoneVerification {
-            expires_at,
-            ..b::phone_verification(&phone)
-        })
-        .await
-        .unwrap();
-        s.create_trusted_device(TrustedDevice {
-            expires_at,
-            ..b::trusted_device(&u.id, "fp")
-        })
-        .await
-        .unwrap();
-        let agent = b::ephemeral_agent(&u.id);
-        let session = EphemeralSession {
-            expires_at,
-            ..b::ephemeral_session(&agent, None)
         };
+        ok(s.create_oauth_access_token(access).await);
+        let code = b::oauth_code(&client.client_id, &u.id).expiring(secs);
+        ok(s.create_oauth_authorization_code(code).await);
+        ok(s.create_oauth_state(b::oauth_state().expiring(secs)).await);
+        ok(
+            s.create_oidc_auth_code(b::oidc_code("rp", &u.id).expiring(secs))
+                .await,
+        );
+        let oidc_refresh = b::oidc_refresh_token("rp", &u.id).expiring(secs);
+        ok(s.create_oidc_refresh_token(oidc_refresh).await);
+        ok(
+            s.create_passkey_challenge(b::passkey_challenge(None).expiring(secs))
+                .await,
+        );
+        let token = b::one_time_token(&u.id, TokenPurpose::Custom).expiring(secs);
+        ok(s.create_one_time_token(token).await);
+        ok(s.create_magic_link(b::magic_link(&u.email).expiring(secs))
+            .await);
+        ok(
+            s.replace_email_otp(b::email_otp(&id("mail")).expiring(secs))
+                .await,
+        );
+        let phone = b::phone_verification(&id("tel")).expiring(secs);
+        ok(s.replace_phone_verification(phone).await);
+        ok(
+            s.create_trusted_device(b::trusted_device(&u.id, "fp").expiring(secs))
+                .await,
+        );
+        let agent = b::ephemeral_agent(&u.id);
+        let session = b::ephemeral_session(&agent, None).expiring(secs);
         ok(s.create_ephemeral_session(agent, &[], session).await);
-        s.create_approval_request(ApprovalRequest {
-            expires_at,
-            ..b::approval(&a.id, &u.id)
-        })
-        .await
-        .unwrap();
-        s.create_org_invitation(OrgInvitation {
-            expires_at,
-            ..b::org_invitation(&org.id, &u.id, "x@example.com")
-        })
-        .await
-        .unwrap();
-        s.create_api_key(ApiKey {
-            expires_at: Some(expires_at),
-            ..b::api_key(&u.id)
-        })
-        .await
-        .unwrap();
-        s.record_federation_token(FederationToken {
-            expires_at,
-            ..b::federation_token(&a.id)
-        })
-        .await
-        .unwrap();
-        s.create_delegation_chain(DelegationChain {
-            expires_at,
-            ..b::delegation(&a.id, &peer.id)
-        })
-        .await
-        .unwrap();
+        ok(
+            s.create_approval_request(b::approval(&a.id, &u.id).expiring(secs))
+                .await,
+        );
+        let invitation = b::org_invitation(&org.id, &u.id, "x@example.com").expiring(secs);
+        ok(s.create_org_invitation(invitation).await);
+        ok(s.create_api_key(b::api_key(&u.id).expiring(secs)).await);
+        ok(
+            s.record_federation_token(b::federation_token(&a.id).expiring(secs))
+                .await,
+        );
+        ok(
+            s.create_delegation_chain(b::delegation(&a.id, &peer.id).expiring(secs))
+                .await,
+        );
     }
     let never = ok(s.create_api_key(b::api_key(&u.id)).await);
     let tables = [
@@ -575,13 +509,7 @@ pub async fn purge_expired_covers_every_table(ctx: &Ctx) {
     ];
     let report = ok(s.purge_expired(now).await);
     for table in tables {
-        let n: u64 = report
-            .purged
-            .iter()
-            .filter(|(t, _)| *t == table)
-            .map(|(_, n)| n)
-            .sum();
-        assert_eq!(n, 1, "{table} in {report:?}");
+        assert_eq!(purged_from(&report, table), 1, "{table} in {report:?}");
     }
     assert_eq!(report.total(), tables.len() as u64, "{report:?}");
     for table in tables {
