@@ -138,8 +138,11 @@ where
 /// transactions. The named domain methods (`create_agent`, …) are built on it.
 #[async_trait]
 pub trait RecordStore: RowStore {
-    /// Inserts a record and returns it as stored (timestamps truncated to
-    /// milliseconds). `Conflict` on a duplicate key, `Reference` on a missing parent.
+    /// Inserts a record and returns it as written: the contract's precision,
+    /// timestamps truncated to milliseconds (a backend that stores a column
+    /// more coarsely, like SQLite's seconds, returns that precision only when
+    /// the row is read back). `Conflict` on a duplicate key, `Reference` on a
+    /// missing parent.
     async fn create<R: Record>(&self, record: R) -> Result<R> {
         let row = record.to_row();
         self.insert_rows(R::table_def(), vec![row.clone()]).await?;
