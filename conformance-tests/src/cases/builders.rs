@@ -118,6 +118,14 @@ pub fn user() -> User {
     }
 }
 
+/// A patch renaming a user to `name`.
+pub fn user_rename(name: &str) -> UserPatch {
+    UserPatch {
+        name: Some(Some(name.into())),
+        ..UserPatch::default()
+    }
+}
+
 /// Inserts [`user`].
 pub async fn seed_user(store: &dyn KavachStore) -> User {
     store.create_user(user()).await.expect("create user")

@@ -646,10 +646,7 @@ pub async fn named_updates_of_missing_rows_are_not_found(ctx: &Ctx) {
     );
     not_found(store.revoke_agent(&missing, now).await, "revoke_agent");
     not_found(store.delete_agent(&missing).await, "delete_agent");
-    let user = UserPatch {
-        name: Some(Some("x".into())),
-        ..Default::default()
-    };
+    let user = b::user_rename("x");
     not_found(store.update_user(&missing, &user).await, "update_user");
     not_found(store.delete_user(&missing).await, "delete_user");
     not_found(store.delete_session(&missing).await, "delete_session");

@@ -67,15 +67,7 @@ pub async fn transaction_rollback_discards_writes(ctx: &Ctx) {
     let before_users = count_all(store, User::table_def()).await;
     let tx = ok(store.begin().await);
     let stranger = ok(tx.create_user(b::user()).await);
-    tx.update_user(
-        &user.id,
-        &UserPatch {
-            name: Some(Some("changed".into())),
-            ..Default::default()
-        },
-    )
-    .await
-    .expect("update");
+    ok(tx.update_user(&user.id, &b::user_rename("changed")).await);
     ok(tx.delete_session(&session.id).await);
     assert_eq!(
         ok(tx.increment_rate_limit(&agent.id, "tool:x", at(0)).await),
@@ -152,15 +144,7 @@ pub async fn transaction_dropped_without_commit_rolls_back(ctx: &Ctx) {
     .expect("a write after a dropped transaction must not hang")
     .expect("write after drop");
     let tx = ok(store.begin().await);
-    tx.update_user(
-        &later.id,
-        &UserPatch {
-            name: Some(Some("x".into())),
-            ..Default::default()
-        },
-    )
-    .await
-    .expect("update");
+    ok(tx.update_user(&later.id, &b::user_rename("x")).await);
     tx.commit().await.expect("commit after drop");
     assert_eq!(
         existing(store.get_user(&later.id).await).name.as_deref(),
@@ -291,15 +275,7 @@ pub async fn reader_outside_never_sees_uncommitted_writes(ctx: &Ctx) {
     let tx = ok(store.begin().await);
     let new_user = ok(tx.create_user(b::user()).await);
     let new_agent = ok(tx.create_agent(b::agent(&new_user.id)).await);
-    tx.update_user(
-        &user.id,
-        &UserPatch {
-            name: Some(Some("renamed".into())),
-            ..Default::default()
-        },
-    )
-    .await
-    .expect("update");
+    ok(tx.update_user(&user.id, &b::user_rename("renamed")).await);
     tx.update_agent(
         &agent.id,
         &AgentPatch {
@@ -442,16 +418,7 @@ pub async fn nested_transaction_rollback_undoes_only_inner(ctx: &Ctx) {
 
     let inner = ok(outer.begin().await);
     let c = ok(inner.create_user(b::user()).await);
-    inner
-        .update_user(
-            &a.id,
-            &UserPatch {
-                name: Some(Some("inner".into())),
-                ..Default::default()
-            },
-        )
-        .await
-        .expect("update");
+    ok(inner.update_user(&a.id, &b::user_rename("inner")).await);
     inner.rollback().await.expect("rollback to savepoint");
     assert!(absent(outer.get_user(&c.id).await), "inner insert undone");
     assert_eq!(
