@@ -59,18 +59,25 @@ enum Command {
 struct Failure(String);
 
 impl<E: std::error::Error> From<E> for Failure {
+    /// Joins the error and its sources into one line, skipping what an
+    /// earlier part already says (drivers often repeat their source).
     fn from(e: E) -> Self {
-        let mut message = e.to_string();
+        let mut line = e.to_string();
         let mut source = e.source();
         while let Some(s) = source {
             let text = s.to_string();
-            if !message.contains(&text) {
-                message.push_str(": ");
-                message.push_str(&text);
+            if !line.contains(&text) {
+                line = format!("{line}: {text}");
             }
             source = s.source();
         }
-        Failure(message.replace('\n', " "))
+        let mut segments: Vec<&str> = Vec::new();
+        for segment in line.split(": ") {
+            if segments.last() != Some(&segment) {
+                segments.push(segment);
+            }
+        }
+        Failure(segments.join(": ").replace('\n', " "))
     }
 }
 

@@ -154,8 +154,41 @@ async fn copy_moves_every_row_of_every_table_across_all_backends() {
     assert_eq!(code, 0, "re-running the copy failed:\n{stdout}\n{stderr}");
     let (code, stdout, stderr) = run(&["copy", &pg_url, &my_url]);
     assert_eq!(code, 0, "postgres -> mysql failed:\n{stdout}\n{stderr}");
-    let (code, stdout, stderr) = run(&["verify", &my_url]);
-    assert_eq!(code, 0, "verify after copy failed:\n{stdout}\n{stderr}");
+    for url in [&sqlite_url, &pg_url, &my_url] {
+        let (code, stdout, stderr) = run(&["verify", url]);
+        assert_eq!(
+            code, 0,
+            "verify {url} after copy failed:\n{stdout}\n{stderr}"
+        );
+        assert!(
+            stdout.starts_with("ok:"),
+            "verify {url} must inspect the schema: {stdout}"
+        );
+    }
+
+    let (code, stdout, stderr) = run(&["status", &pg_url]);
+    assert_eq!(code, 0, "status: {stdout}{stderr}");
+    assert!(
+        stdout.contains("schema version: ") && !stdout.contains("pending migration "),
+        "{stdout}"
+    );
+    let agents = expected
+        .iter()
+        .find(|(t, _)| *t == "kavach_agents")
+        .map(|(_, rows)| rows.len())
+        .unwrap();
+    assert!(
+        stdout.lines().any(|l| l
+            .split_whitespace()
+            .eq(["kavach_agents", &agents.to_string()])),
+        "{stdout}"
+    );
+    let (code, stdout, stderr) = run(&["purge-expired", &sqlite_url]);
+    assert_eq!(code, 0, "purge-expired: {stdout}{stderr}");
+    assert!(
+        stdout.contains("kavach_sessions") && stdout.lines().last().unwrap().starts_with("total"),
+        "{stdout}"
+    );
 
     // The last hop into memory runs in-process (a memory store lives only as
     // long as its process), with the same code the binary runs.
@@ -194,6 +227,7 @@ async fn verify_reports_a_dropped_column_and_fails() {
     assert_eq!(code, 0, "migrate: {stdout}{stderr}");
     let (code, stdout, _) = run(&["verify", &url]);
     assert_eq!(code, 0, "fresh database verifies: {stdout}");
+    assert!(stdout.starts_with("ok:"), "{stdout}");
 
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute_batch("ALTER TABLE kavach_agents DROP COLUMN token_prefix")
