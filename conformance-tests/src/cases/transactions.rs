@@ -57,6 +57,29 @@ pub async fn transaction_commit_publishes_writes(ctx: &Ctx) {
     );
 }
 
+/// Writes of every kind through `tx` on seeded rows: inserts a user,
+/// renames `user` to `name`, deletes `session`, increments `agent`'s
+/// `tool:x` bucket of window `at(0)` and bulk-inserts two audit rows.
+/// Returns the inserted user and the bucket's count after the increment.
+async fn write_every_kind(
+    tx: &dyn Transaction,
+    user: &User,
+    agent: &Agent,
+    session: &Session,
+    name: &str,
+) -> (User, i64) {
+    let inserted = ok(tx.create_user(b::user()).await);
+    ok(tx.update_user(&user.id, &b::user_rename(name)).await);
+    ok(tx.delete_session(&session.id).await);
+    let count = ok(tx.increment_rate_limit(&agent.id, "tool:x", at(0)).await);
+    let logs = [
+        b::audit(&agent.id, &user.id, 1),
+        b::audit(&agent.id, &user.id, 2),
+    ];
+    ok(tx.create_audit_logs(&logs).await);
+    (inserted, count)
+}
+
 /// Existing rows a transaction touched and rows it inserted (one statement
 /// or many, inserts, updates, deletes, increments, bulk inserts) are all as
 /// before after `rollback`.
@@ -66,19 +89,8 @@ pub async fn transaction_rollback_discards_writes(ctx: &Ctx) {
     let session = ok(store.create_session(b::session(&user.id)).await);
     let before_users = count_all(store, User::table_def()).await;
     let tx = ok(store.begin().await);
-    let stranger = ok(tx.create_user(b::user()).await);
-    ok(tx.update_user(&user.id, &b::user_rename("changed")).await);
-    ok(tx.delete_session(&session.id).await);
-    assert_eq!(
-        ok(tx.increment_rate_limit(&agent.id, "tool:x", at(0)).await),
-        1
-    );
-    tx.create_audit_logs(&[
-        b::audit(&agent.id, &user.id, 1),
-        b::audit(&agent.id, &user.id, 2),
-    ])
-    .await
-    .expect("bulk");
+    let (stranger, count) = write_every_kind(tx.as_ref(), &user, &agent, &session, "changed").await;
+    assert_eq!(count, 1);
     ok(tx.rollback().await);
 
     assert!(
@@ -273,9 +285,8 @@ pub async fn reader_outside_never_sees_uncommitted_writes(ctx: &Ctx) {
     let users_before = count_all(store, User::table_def()).await;
 
     let tx = ok(store.begin().await);
-    let new_user = ok(tx.create_user(b::user()).await);
+    let (new_user, _) = write_every_kind(tx.as_ref(), &user, &agent, &session, "renamed").await;
     let new_agent = ok(tx.create_agent(b::agent(&new_user.id)).await);
-    ok(tx.update_user(&user.id, &b::user_rename("renamed")).await);
     tx.update_agent(
         &agent.id,
         &AgentPatch {
@@ -285,14 +296,6 @@ pub async fn reader_outside_never_sees_uncommitted_writes(ctx: &Ctx) {
     )
     .await
     .expect("update agent");
-    ok(tx.delete_session(&session.id).await);
-    ok(tx.increment_rate_limit(&agent.id, "tool:x", at(0)).await);
-    tx.create_audit_logs(&[
-        b::audit(&agent.id, &user.id, 1),
-        b::audit(&agent.id, &user.id, 2),
-    ])
-    .await
-    .expect("bulk");
 
     let check_unchanged = |store: Arc<dyn KavachStore>| {
         let (user, agent, session, new_user, new_agent) = (
