@@ -4,19 +4,22 @@
 
 pub mod tables;
 
+// --- shared by every case: model builders and seeds (builders), assertions,
+// lookups, counts, page walks, boundary rows and races (support) ---
+pub mod builders;
+pub mod support;
+
 // --- behaviour tiers: pagination, transactions, concurrency, errors, expiry ---
 pub mod concurrency;
 pub mod errors;
 pub mod expiry;
 pub mod pagination;
-pub mod support;
 pub mod transactions;
 // --- end behaviour tier modules ---
 
 // --- domain operations (every method of every domain trait) ---
 pub mod activity;
 pub mod agents;
-pub mod builders;
 pub mod credentials;
 pub mod misc;
 pub mod oauth;
