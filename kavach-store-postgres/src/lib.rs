@@ -60,10 +60,11 @@ use kavach_store_core::{
     Delete, KavachStore, Result, Row, RowStore, Select, StoreError, Sum, TableDef, Transaction,
     Transactional, Update, Upsert, Value,
 };
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow, PgSeverity};
 use sqlx::{PgConnection, PgPool, Postgres};
 
 mod error;
+mod lane;
 pub mod migrate;
 mod row;
 mod sql;
@@ -92,7 +93,26 @@ pub(crate) trait Runner: Send + Sync {
         stmt: Stmt,
     ) -> impl Future<Output = Result<Vec<PgRow>>> + Send;
     fn execute(&self, table: &'static str, stmt: Stmt) -> impl Future<Output = Result<u64>> + Send;
+    /// Runs an upsert, retrying when it lost a race on a unique index other
+    /// than its conflict target (see [`UPSERT_ATTEMPTS`]).
+    fn fetch_upsert(
+        &self,
+        table: &'static str,
+        stmt: Stmt,
+    ) -> impl Future<Output = Result<Vec<PgRow>>> + Send;
 }
+
+/// How often an upsert runs before its unique violation is reported.
+///
+/// `INSERT … ON CONFLICT (target) DO UPDATE` only absorbs conflicts on the
+/// target's index. When two callers insert the same new row at once and the
+/// row has a second unique key derived from the same values (a rate-limit
+/// bucket's id is a hash of the bucket), the loser can hit that other index
+/// first and fail with 23505. Run again, it finds the winner's committed
+/// row through the target and updates it. A conflict that persists is real
+/// and is reported. Inside a transaction each attempt runs under a
+/// savepoint, so a lost race does not abort the transaction.
+pub(crate) const UPSERT_ATTEMPTS: usize = 4;
 
 /// The row primitives, once for every [`Runner`].
 mod ops {
@@ -163,7 +183,7 @@ mod ops {
 
     pub async fn upsert_row<R: Runner>(r: &R, u: &Upsert) -> Result<Row> {
         let stmt = r.shared().sql.upsert(u)?;
-        let mut rows = decode_rows(u.table, &r.fetch_all(u.table.name, stmt).await?)?;
+        let mut rows = decode_rows(u.table, &r.fetch_upsert(u.table.name, stmt).await?)?;
         rows.pop().ok_or_else(|| StoreError::Backend {
             message: format!("{}: upsert returned no row", u.table.name),
             source: None,
@@ -253,6 +273,7 @@ pub struct PgStoreOptions {
     search_path: Option<String>,
     application_name: String,
     run_migrations: bool,
+    lane_connections: Option<u32>,
 }
 
 impl Default for PgStoreOptions {
@@ -270,6 +291,7 @@ impl Default for PgStoreOptions {
             search_path: None,
             application_name: "kavach-store".into(),
             run_migrations: true,
+            lane_connections: None,
         }
     }
 }
@@ -329,6 +351,16 @@ impl PgStoreOptions {
         self.run_migrations = on;
         self
     }
+    /// Connections kept for single-statement operations, apart from the pool
+    /// (default: `max_connections`; 0 runs everything through the pool). They
+    /// skip the ping sqlx's pool sends whenever a connection is returned,
+    /// which doubled the cost of a point lookup on the test machines; see
+    /// `lane.rs`. The store may then hold up to `max_connections` pool
+    /// connections (transactions, migrations, [`PgStore::pool`]) plus these.
+    pub fn lane_connections(mut self, n: u32) -> Self {
+        self.lane_connections = Some(n);
+        self
+    }
     /// Skips migrations (same as `run_migrations(false)`).
     pub fn skip_migrations(self) -> Self {
         self.run_migrations(false)
@@ -340,6 +372,7 @@ impl PgStoreOptions {
 pub struct PgStore {
     pool: PgPool,
     shared: Arc<Shared>,
+    lane: Option<Arc<lane::Lane>>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -349,6 +382,7 @@ impl std::fmt::Debug for PgStore {
             .field("connections", &self.pool.size())
             .field("idle", &self.pool.num_idle())
             .field("cached_statements", &self.shared.sql.len())
+            .field("lane", &self.lane)
             .finish()
     }
 }
@@ -360,6 +394,7 @@ impl PgStore {
         PgStore {
             pool,
             shared: Arc::new(Shared::default()),
+            lane: None,
         }
     }
 
@@ -403,6 +438,16 @@ impl PgStore {
         if !settings.is_empty() {
             connect = connect.options(settings);
         }
+        let lane_size = options.lane_connections.unwrap_or(options.max_connections) as usize;
+        let lane = (lane_size > 0).then(|| {
+            Arc::new(lane::Lane::new(
+                connect.clone(),
+                lane_size,
+                options.acquire_timeout,
+                options.idle_timeout,
+                options.max_lifetime,
+            ))
+        });
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections)
             .min_connections(options.min_connections)
@@ -416,7 +461,10 @@ impl PgStore {
             .connect_with(connect)
             .await
             .map_err(|e| error::map("(connect)", e))?;
-        let store = PgStore::new(pool);
+        let store = PgStore {
+            lane,
+            ..PgStore::new(pool)
+        };
         if options.run_migrations {
             store.migrate().await?;
         }
@@ -441,6 +489,9 @@ impl PgStore {
 
     /// Closes the pool (waits for connections in use to be returned).
     pub async fn close(&self) {
+        if let Some(lane) = &self.lane {
+            lane.close().await;
+        }
         self.pool.close().await;
     }
 
@@ -490,18 +541,115 @@ impl Runner for PgStore {
     }
 
     async fn fetch_all(&self, table: &'static str, stmt: Stmt) -> Result<Vec<PgRow>> {
-        sqlx::query_with(sqlx::AssertSqlSafe(stmt.sql), stmt.args)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(|e| error::map(table, e))
+        match &self.lane {
+            Some(lane) => match on_lane(lane, table, stmt, true).await? {
+                Outcome::Rows(rows) => Ok(rows),
+                Outcome::Affected(_) => unreachable!("fetch returns rows"),
+            },
+            None => sqlx::query_with(sqlx::AssertSqlSafe(stmt.sql), stmt.args)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(|e| error::map(table, e)),
+        }
+    }
+
+    async fn fetch_upsert(&self, table: &'static str, stmt: Stmt) -> Result<Vec<PgRow>> {
+        self.upsert_retrying(table, stmt).await
     }
 
     async fn execute(&self, table: &'static str, stmt: Stmt) -> Result<u64> {
-        sqlx::query_with(sqlx::AssertSqlSafe(stmt.sql), stmt.args)
-            .execute(&self.pool)
-            .await
-            .map(|r| r.rows_affected())
-            .map_err(|e| error::map(table, e))
+        match &self.lane {
+            Some(lane) => match on_lane(lane, table, stmt, false).await? {
+                Outcome::Affected(n) => Ok(n),
+                Outcome::Rows(_) => unreachable!("execute returns a count"),
+            },
+            None => sqlx::query_with(sqlx::AssertSqlSafe(stmt.sql), stmt.args)
+                .execute(&self.pool)
+                .await
+                .map(|r| r.rows_affected())
+                .map_err(|e| error::map(table, e)),
+        }
+    }
+}
+
+/// The connection is gone: an I/O or protocol failure, or a FATAL message
+/// (the server terminated the session, e.g. SQLSTATE 57P01 after
+/// `pg_terminate_backend` or a restart).
+fn connection_lost(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_) | sqlx::Error::Protocol(_) => true,
+        sqlx::Error::Database(db) => db
+            .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+            .is_some_and(|p| matches!(p.severity(), PgSeverity::Fatal | PgSeverity::Panic)),
+        _ => false,
+    }
+}
+
+impl PgStore {
+    async fn upsert_retrying(&self, table: &'static str, stmt: Stmt) -> Result<Vec<PgRow>> {
+        let mut stmt = stmt;
+        let mut attempt = 1;
+        loop {
+            let again = (attempt < UPSERT_ATTEMPTS).then(|| stmt.clone());
+            match (self.fetch_all(table, stmt).await, again) {
+                (Err(StoreError::Conflict { .. }), Some(next)) => {
+                    stmt = next;
+                    attempt += 1;
+                }
+                (result, _) => return result,
+            }
+        }
+    }
+}
+
+enum Outcome {
+    Rows(Vec<PgRow>),
+    Affected(u64),
+}
+
+/// Runs one statement on a lane connection. A read that fails because a
+/// reused connection died while idle (server restart, idle kill) runs again
+/// on another one; writes never do (they may have been applied).
+async fn on_lane(
+    lane: &lane::Lane,
+    table: &'static str,
+    stmt: Stmt,
+    fetch: bool,
+) -> Result<Outcome> {
+    let mut stmt = stmt;
+    loop {
+        let mut taken = lane.take().await.map_err(|e| error::map(table, e))?;
+        let spare = (stmt.read_only && taken.reused).then(|| Stmt {
+            sql: stmt.sql.clone(),
+            args: stmt.args.clone(),
+            read_only: true,
+        });
+        let result = if fetch {
+            tx::run_fetch(taken.conn(), stmt).await.map(Outcome::Rows)
+        } else {
+            tx::run_execute(taken.conn(), stmt)
+                .await
+                .map(Outcome::Affected)
+        };
+        match result {
+            Ok(outcome) => {
+                taken.give_back();
+                return Ok(outcome);
+            }
+            // The statement failed on the server, which is ready again: keep it.
+            Err(e) if !connection_lost(&e) && matches!(e, sqlx::Error::Database(_)) => {
+                taken.give_back();
+                return Err(error::map(table, e));
+            }
+            Err(e) => {
+                let lost = connection_lost(&e);
+                drop(taken);
+                match spare {
+                    Some(again) if lost => stmt = again,
+                    _ => return Err(error::map(table, e)),
+                }
+            }
+        }
     }
 }
 

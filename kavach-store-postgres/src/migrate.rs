@@ -589,7 +589,7 @@ pub(crate) async fn run(conn: &mut PgConnection) -> Result<MigrationReport> {
     };
 
     let mut populated = HashSet::new();
-    for (t, _) in &catalog.columns {
+    for t in catalog.columns.keys() {
         let sql = format!("SELECT EXISTS (SELECT 1 FROM {})", quote(t));
         let has_rows: bool = sqlx::query_scalar(AssertSqlSafe(sql))
             .fetch_one(&mut *tx)

@@ -30,9 +30,12 @@ use sqlx::postgres::PgArguments;
 use crate::row::{array_type, bind, bind_array};
 
 /// A statement ready to run: cached SQL text and bound parameters.
+#[derive(Clone)]
 pub(crate) struct Stmt {
     pub sql: Arc<str>,
     pub args: PgArguments,
+    /// A read (safe to run again on another connection).
+    pub read_only: bool,
 }
 
 impl std::fmt::Debug for Stmt {
@@ -175,7 +178,11 @@ impl SqlCache {
             Some(sql) => {
                 let mut e = Emit::new(table, None);
                 emit(&mut e)?;
-                Ok(Stmt { sql, args: e.args })
+                Ok(Stmt {
+                    sql,
+                    args: e.args,
+                    read_only: kind == SELECT || kind == COUNT || kind == SUM,
+                })
             }
             None => {
                 let mut text = String::with_capacity(256);
@@ -186,7 +193,11 @@ impl SqlCache {
                 if let Ok(mut m) = self.statements.write() {
                     m.insert(key, sql.clone());
                 }
-                Ok(Stmt { sql, args })
+                Ok(Stmt {
+                    sql,
+                    args,
+                    read_only: kind == SELECT || kind == COUNT || kind == SUM,
+                })
             }
         }
     }
@@ -363,6 +374,7 @@ impl SqlCache {
         Ok(Stmt {
             sql: t.insert_one.clone(),
             args,
+            read_only: false,
         })
     }
 
@@ -379,6 +391,7 @@ impl SqlCache {
         Ok(Stmt {
             sql: t.insert_unnest.clone(),
             args,
+            read_only: false,
         })
     }
 }

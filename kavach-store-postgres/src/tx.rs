@@ -98,7 +98,7 @@ fn aborted() -> StoreError {
     }
 }
 
-async fn run_fetch(
+pub(crate) async fn run_fetch(
     conn: &mut PgConnection,
     stmt: Stmt,
 ) -> std::result::Result<Vec<PgRow>, sqlx::Error> {
@@ -107,11 +107,60 @@ async fn run_fetch(
         .await
 }
 
-async fn run_execute(conn: &mut PgConnection, stmt: Stmt) -> std::result::Result<u64, sqlx::Error> {
+pub(crate) async fn run_execute(
+    conn: &mut PgConnection,
+    stmt: Stmt,
+) -> std::result::Result<u64, sqlx::Error> {
     Ok(sqlx::query_with(sqlx::AssertSqlSafe(stmt.sql), stmt.args)
         .execute(conn)
         .await?
         .rows_affected())
+}
+
+/// An upsert under a savepoint, run again when it lost a race on another
+/// unique index (see [`crate::UPSERT_ATTEMPTS`]). The flag tells whether the
+/// enclosing transaction is now unusable (a savepoint command failed).
+async fn upsert_in_savepoint(
+    conn: &mut PgConnection,
+    table: &'static str,
+    stmt: Stmt,
+) -> (Result<Vec<PgRow>>, bool) {
+    let mut stmt = stmt;
+    let mut attempt = 1;
+    loop {
+        if let Err(e) = PgTransactionManager::begin(conn, None).await {
+            return (Err(error::map(table, e)), true);
+        }
+        let again = (attempt < crate::UPSERT_ATTEMPTS).then(|| stmt.clone());
+        match run_fetch(conn, stmt).await {
+            Ok(rows) => {
+                return match PgTransactionManager::commit(conn).await {
+                    Ok(()) => (Ok(rows), false),
+                    Err(e) => {
+                        PgTransactionManager::start_rollback(conn);
+                        (Err(error::map(table, e)), true)
+                    }
+                };
+            }
+            Err(e) => {
+                if let Err(e2) = PgTransactionManager::rollback(conn).await {
+                    PgTransactionManager::start_rollback(conn);
+                    return (Err(error::map(table, e2)), true);
+                }
+                let unique = e
+                    .as_database_error()
+                    .and_then(|d| d.code())
+                    .is_some_and(|c| c == "23505");
+                match again {
+                    Some(next) if unique => {
+                        stmt = next;
+                        attempt += 1;
+                    }
+                    _ => return (Err(error::map(table, e)), false),
+                }
+            }
+        }
+    }
 }
 
 /// Starts a nested transaction on a locked connection.
@@ -229,6 +278,15 @@ impl Runner for PgTransaction<'_> {
         let mut conn = self.lock().await?;
         let r = run_execute(&mut conn, stmt).await;
         self.check(table, r)
+    }
+
+    async fn fetch_upsert(&self, table: &'static str, stmt: Stmt) -> Result<Vec<PgRow>> {
+        let mut conn = self.lock().await?;
+        let (result, broken) = upsert_in_savepoint(&mut conn, table, stmt).await;
+        if broken {
+            self.poisoned.store(true, Ordering::Release);
+        }
+        result
     }
 }
 
@@ -353,6 +411,11 @@ impl<C: PgConn> Runner for PgAttached<C> {
         run_execute(&mut conn, stmt)
             .await
             .map_err(|e| error::map(table, e))
+    }
+
+    async fn fetch_upsert(&self, table: &'static str, stmt: Stmt) -> Result<Vec<PgRow>> {
+        let mut conn = self.lock().await?;
+        upsert_in_savepoint(&mut conn, table, stmt).await.0
     }
 }
 

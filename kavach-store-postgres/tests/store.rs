@@ -462,3 +462,113 @@ async fn connections_use_custom_plans_and_debug_hides_secrets() {
     store.close().await;
     db.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serialization_failures_and_pool_exhaustion_are_retryable() {
+    let Some(db) = TestDb::new("serialization_failures_and_pool_exhaustion_are_retryable").await
+    else {
+        return;
+    };
+    let store = db.store().await;
+    user(&store, "u1").await;
+    let users = table("kavach_users");
+    let rename = |name: &str| Update {
+        table: users,
+        filter: Cond::eq("id", "u1"),
+        set: vec![Assign::Set("name", name.into())],
+    };
+
+    // A REPEATABLE READ transaction whose snapshot predates a concurrent
+    // update of the same row: PostgreSQL refuses its update with 40001.
+    let mut tx = store
+        .pool()
+        .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        .await
+        .unwrap();
+    sqlx::query("SELECT 1 FROM kavach_users")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    store.update_rows(&rename("outside")).await.unwrap();
+    let attached = store.attach(tx);
+    let err = attached.update_rows(&rename("inside")).await.unwrap_err();
+    assert!(matches!(err, StoreError::Serialization { .. }), "{err:?}");
+    assert!(err.is_retryable());
+    attached.into_inner().rollback().await.unwrap();
+
+    // Every connection busy past the acquire timeout: Unavailable.
+    let small = PgStore::connect_with(
+        &common::url(),
+        db.options()
+            .max_connections(1)
+            .lane_connections(0)
+            .acquire_timeout(std::time::Duration::from_millis(200)),
+    )
+    .await
+    .unwrap();
+    let held = small.begin().await.unwrap();
+    let err = small.count_rows(users, &Cond::All).await.unwrap_err();
+    assert!(matches!(err, StoreError::Unavailable { .. }), "{err:?}");
+    held.rollback().await.unwrap();
+    assert_eq!(small.count_rows(users, &Cond::All).await.unwrap(), 1);
+    small.close().await;
+    store.close().await;
+    db.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lane_connections_recover_after_the_server_drops_them() {
+    let Some(db) = TestDb::new("lane_connections_recover_after_the_server_drops_them").await else {
+        return;
+    };
+    let name = format!("kv_lane_{}", uuid::Uuid::now_v7().simple());
+    let store = PgStore::connect_with(
+        &common::url(),
+        db.options().application_name(&name).lane_connections(2),
+    )
+    .await
+    .unwrap();
+    store.migrate().await.unwrap();
+    user(&store, "u1").await;
+    let users = table("kavach_users");
+    // Two lane connections, idle.
+    let (a, b) = tokio::join!(
+        store.count_rows(users, &Cond::All),
+        store.count_rows(users, &Cond::All)
+    );
+    assert_eq!((a.unwrap(), b.unwrap()), (1, 1));
+    // The server drops every connection of this store (a restart, an idle kill).
+    let killed: i64 = sqlx::query_scalar(
+        "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1",
+    )
+    .bind(&name)
+    .fetch_one(db.admin.pool())
+    .await
+    .unwrap();
+    assert!(killed >= 2, "{killed}");
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    // Reads run again on a fresh connection: the caller sees no error.
+    assert_eq!(store.count_rows(users, &Cond::All).await.unwrap(), 1);
+    // Writes are not retried (they may have been applied): at most one
+    // Unavailable per dead connection, then fresh connections.
+    let mut unavailable = 0;
+    for i in 0..4 {
+        let mut row = sample_row(users, Variant::Minimal, &[]);
+        set(users, &mut row, "id", format!("w{i}"));
+        match store.insert_rows(users, vec![row]).await {
+            Ok(()) => {}
+            Err(e @ StoreError::Unavailable { .. }) => {
+                assert!(e.is_retryable());
+                unavailable += 1;
+            }
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    assert!(unavailable <= 1, "{unavailable}");
+    assert_eq!(
+        store.count_rows(users, &Cond::All).await.unwrap(),
+        5 - unavailable
+    );
+    store.close().await;
+    db.finish().await;
+}
