@@ -68,9 +68,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use kavach_store_core::admin::{MigrationInfo, MigrationStatus, SchemaAdmin, TableInfo};
 use kavach_store_core::{
-    Delete, KavachStore, Result, Row, RowStore, Select, StoreError, Sum, TableDef, Transaction,
-    Transactional, Update, Upsert, Value,
+    ColumnDef, Delete, KavachStore, Result, Row, RowStore, Select, StoreError, Sum, TableDef,
+    Transaction, Transactional, Update, Upsert, Value,
 };
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow, PgSeverity};
 use sqlx::{PgConnection, PgPool, Postgres};
@@ -260,15 +261,66 @@ macro_rules! row_store_impl {
             }
         }
 
-        impl<$($generics)*> KavachStore for $ty {
-            fn backend_name(&self) -> &'static str {
-                "postgres"
-            }
-        }
+
     };
 }
 
 row_store_impl!([] PgStore);
+
+impl KavachStore for PgStore {
+    fn backend_name(&self) -> &'static str {
+        "postgres"
+    }
+
+    fn admin(&self) -> Option<&dyn SchemaAdmin> {
+        Some(self)
+    }
+}
+
+impl KavachStore for PgTransaction<'_> {
+    fn backend_name(&self) -> &'static str {
+        "postgres"
+    }
+}
+
+impl<C: PgConn> KavachStore for PgAttached<C> {
+    fn backend_name(&self) -> &'static str {
+        "postgres"
+    }
+}
+
+/// Migrations and introspection for the `kavach-store` CLI.
+#[async_trait]
+impl SchemaAdmin for PgStore {
+    async fn migrate(&self) -> Result<Vec<MigrationInfo>> {
+        let report = PgStore::migrate(self).await?;
+        Ok(migrate::MIGRATIONS
+            .iter()
+            .filter(|m| report.applied.contains(&m.version))
+            .map(|m| MigrationInfo {
+                version: m.version,
+                name: m.name.to_string(),
+            })
+            .collect())
+    }
+
+    async fn migration_status(&self) -> Result<MigrationStatus> {
+        migrate::status(&self.pool).await
+    }
+
+    async fn inspect_tables(&self) -> Result<Vec<TableInfo>> {
+        migrate::inspect(&self.pool).await
+    }
+
+    fn column_type_compatible(
+        &self,
+        _table: &TableDef,
+        column: &ColumnDef,
+        sql_type: &str,
+    ) -> bool {
+        migrate::type_compatible(column.kind, sql_type)
+    }
+}
 row_store_impl!(['a] PgTransaction<'a>);
 row_store_impl!([C: PgConn] PgAttached<C>);
 

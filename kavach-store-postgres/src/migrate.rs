@@ -55,6 +55,7 @@
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
+use kavach_store_core::admin::{ColumnInfo, IndexInfo, MigrationInfo, MigrationStatus, TableInfo};
 use kavach_store_core::{
     ColumnDef, ColumnKind, DefaultValue, OnDelete, Result, StoreError, TableDef, all_tables,
 };
@@ -629,6 +630,122 @@ pub(crate) async fn run(conn: &mut PgConnection) -> Result<MigrationReport> {
     }
     tx.commit().await.map_err(e)?;
     Ok(report)
+}
+
+/// Applied (from the ledger, in order) and pending migrations.
+pub(crate) async fn status(pool: &sqlx::PgPool) -> Result<MigrationStatus> {
+    let e = |err| error::map(MIGRATION_TABLE, err);
+    let ledger: Option<String> =
+        sqlx::query_scalar("SELECT to_regclass('kavach_store_migrations')::text")
+            .fetch_one(pool)
+            .await
+            .map_err(e)?;
+    let applied: Vec<(i64, String)> = match ledger {
+        None => Vec::new(),
+        Some(_) => sqlx::query_as(
+            "SELECT \"version\", \"name\" FROM \"kavach_store_migrations\" ORDER BY \"version\"",
+        )
+        .fetch_all(pool)
+        .await
+        .map_err(e)?,
+    };
+    let pending = MIGRATIONS
+        .iter()
+        .filter(|m| !applied.iter().any(|(v, _)| *v == m.version))
+        .map(|m| MigrationInfo {
+            version: m.version,
+            name: m.name.to_string(),
+        })
+        .collect();
+    Ok(MigrationStatus {
+        applied: applied
+            .into_iter()
+            .map(|(version, name)| MigrationInfo { version, name })
+            .collect(),
+        pending,
+    })
+}
+
+const INSPECT_COLUMNS_SQL: &str = "SELECT c.relname::text, a.attname::text, format_type(a.atttypid, a.atttypmod), \
+       NOT a.attnotnull \
+     FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid \
+     WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p') \
+       AND c.relname LIKE 'kavach\\_%' AND c.relname <> 'kavach_store_migrations' \
+       AND a.attnum > 0 AND NOT a.attisdropped \
+     ORDER BY c.relname, a.attnum";
+
+const INSPECT_INDEXES_SQL: &str = "SELECT t.relname::text, i.relname::text, x.indisunique, \
+       ARRAY(SELECT pg_get_indexdef(x.indexrelid, k, true) FROM generate_series(1, x.indnkeyatts) AS k ORDER BY k) \
+     FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid \
+     WHERE t.relnamespace = current_schema()::regnamespace \
+       AND t.relname LIKE 'kavach\\_%' AND t.relname <> 'kavach_store_migrations' \
+     ORDER BY 1, 2";
+
+/// Every `kavach_*` table of the current schema (the ledger left out), with
+/// columns in order and indexes (expressions as PostgreSQL prints them).
+pub(crate) async fn inspect(pool: &sqlx::PgPool) -> Result<Vec<TableInfo>> {
+    let e = |err| error::map(MIGRATION_TABLE, err);
+    let mut tables: Vec<TableInfo> = Vec::new();
+    let columns: Vec<(String, String, String, bool)> = sqlx::query_as(INSPECT_COLUMNS_SQL)
+        .fetch_all(pool)
+        .await
+        .map_err(e)?;
+    for (table, name, sql_type, nullable) in columns {
+        if tables.last().is_none_or(|t| t.name != table) {
+            tables.push(TableInfo {
+                name: table,
+                columns: Vec::new(),
+                indexes: Vec::new(),
+            });
+        }
+        if let Some(t) = tables.last_mut() {
+            t.columns.push(ColumnInfo {
+                name,
+                sql_type,
+                nullable,
+            });
+        }
+    }
+    let indexes: Vec<(String, String, bool, Vec<String>)> = sqlx::query_as(INSPECT_INDEXES_SQL)
+        .fetch_all(pool)
+        .await
+        .map_err(e)?;
+    for (table, name, unique, columns) in indexes {
+        if let Some(t) = tables.iter_mut().find(|t| t.name == table) {
+            // pg_get_indexdef quotes keywords ("timestamp"): report plain names.
+            let columns = columns
+                .into_iter()
+                .map(|c| c.trim_matches('"').to_string())
+                .collect();
+            t.indexes.push(IndexInfo {
+                name,
+                columns,
+                unique,
+            });
+        }
+    }
+    Ok(tables)
+}
+
+/// Whether a column stored as `sql_type` (as `format_type` prints it) can
+/// hold the values of a column of `kind`, for reads and writes alike.
+pub fn type_compatible(kind: ColumnKind, sql_type: &str) -> bool {
+    let t = sql_type.to_ascii_lowercase();
+    let integer = matches!(t.as_str(), "integer" | "bigint" | "smallint");
+    match kind {
+        ColumnKind::Text => {
+            t == "text" || t.starts_with("character varying") || t.starts_with("character(")
+        }
+        ColumnKind::Int => integer,
+        // Booleans are written as booleans: an integer column cannot take them.
+        ColumnKind::Bool => t == "boolean",
+        // Written as INTEGER 0/1 (KavachOS's DDL); a boolean column cannot take them.
+        ColumnKind::IntBool => integer,
+        ColumnKind::Timestamp | ColumnKind::TimestampMs => t.starts_with("timestamp"),
+        // JSONB parameters are stored into json, or into text as JSON text.
+        ColumnKind::Json => matches!(t.as_str(), "jsonb" | "json" | "text"),
+        _ => false,
+    }
 }
 
 #[cfg(test)]

@@ -420,3 +420,94 @@ async fn a_unique_index_that_existing_rows_violate_fails_without_changes() {
     store.close().await;
     db.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schema_admin_reports_status_tables_and_compatibility() {
+    let Some(db) = TestDb::new("schema_admin_reports_status_tables_and_compatibility").await else {
+        return;
+    };
+    db.exec(KAVACHOS_DDL).await;
+    let store = db.store_unmigrated().await;
+    let admin = store.admin().expect("postgres has a schema to manage");
+    let before = admin.migration_status().await.unwrap();
+    assert!(before.applied.is_empty());
+    assert_eq!(
+        before.pending.iter().map(|m| m.version).collect::<Vec<_>>(),
+        vec![1]
+    );
+
+    // KavachOS's tables, as the database describes them: every column of
+    // the spec present and of a usable type (INTEGER for i64, TIMESTAMPTZ,
+    // JSONB, INTEGER 0/1 for the SSO flag), but no unique token-hash index.
+    let tables = admin.inspect_tables().await.unwrap();
+    assert_eq!(tables.len(), all_tables().len());
+    for &def in all_tables() {
+        let info = tables.iter().find(|t| t.name == def.name).expect(def.name);
+        for col in &def.columns {
+            let have = info
+                .columns
+                .iter()
+                .find(|c| c.name == col.name)
+                .expect(col.name);
+            assert!(
+                admin.column_type_compatible(def, col, &have.sql_type),
+                "{}.{}: {}",
+                def.name,
+                col.name,
+                have.sql_type
+            );
+        }
+    }
+    let agents = tables.iter().find(|t| t.name == "kavach_agents").unwrap();
+    assert!(
+        !agents
+            .indexes
+            .iter()
+            .any(|i| i.unique && i.columns == ["token_hash"])
+    );
+    let login = tables
+        .iter()
+        .find(|t| t.name == "kavach_login_history")
+        .unwrap();
+    assert!(
+        login
+            .indexes
+            .iter()
+            .any(|i| i.columns == ["user_id", "timestamp"]),
+        "{:?}",
+        login.indexes
+    );
+
+    let applied = admin.migrate().await.unwrap();
+    assert_eq!(
+        applied.iter().map(|m| m.version).collect::<Vec<_>>(),
+        vec![1]
+    );
+    assert!(admin.migrate().await.unwrap().is_empty());
+    let after = admin.migration_status().await.unwrap();
+    assert_eq!(after.current_version(), Some(1));
+    assert!(after.pending.is_empty());
+    let tables = admin.inspect_tables().await.unwrap();
+    let agents = tables.iter().find(|t| t.name == "kavach_agents").unwrap();
+    assert!(
+        agents
+            .indexes
+            .iter()
+            .any(|i| i.unique && i.columns == ["token_hash"])
+    );
+    assert!(!tables.iter().any(|t| t.name == "kavach_store_migrations"));
+
+    // Types that cannot hold the values are reported.
+    let sso = table("kavach_sso_connections");
+    let enabled = sso.column("enabled").unwrap();
+    assert!(!admin.column_type_compatible(sso, enabled, "boolean"));
+    let users = table("kavach_users");
+    assert!(!admin.column_type_compatible(users, users.column("banned").unwrap(), "integer"));
+    assert!(admin.column_type_compatible(
+        users,
+        users.column("created_at").unwrap(),
+        "timestamp(3) without time zone"
+    ));
+    store.close().await;
+    db.finish().await;
+}
