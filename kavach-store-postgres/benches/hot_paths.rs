@@ -128,6 +128,22 @@ type AgentTuple = (
     DateTime<Utc>,
 );
 
+type AuditTuple = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<serde_json::Value>,
+    String,
+    Option<String>,
+    i64,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    DateTime<Utc>,
+);
+
 const AUDIT_INSERT: &str = "INSERT INTO \"kavach_audit_logs\" (\"id\", \"agent_id\", \"user_id\", \"action\", \
      \"resource\", \"parameters\", \"result\", \"reason\", \"duration_ms\", \"tokens_cost\", \"ip\", \"user_agent\", \
      \"timestamp\") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
@@ -484,7 +500,7 @@ async fn main() {
                     let p = p.clone();
                     let a = a.clone();
                     async move {
-                        let rows = sqlx::query(NEWEST_50)
+                        let rows: Vec<AuditTuple> = sqlx::query_as(NEWEST_50)
                             .bind(&a)
                             .bind(50i64)
                             .fetch_all(&p)
@@ -501,7 +517,7 @@ async fn main() {
             concurrency,
             store_us: median(s),
             raw_us: median(r),
-            raw_label: "sqlx rows, not decoded",
+            raw_label: "query_as tuples, same pool",
         });
     }
 
