@@ -167,17 +167,28 @@ impl Schema {
                         indexes.push(key(format!("{}_{}_fk_idx", def.name, fk.column), vec![c]));
                     }
                 }
+                let orderable = |c: usize| {
+                    matches!(
+                        def.columns[c].kind,
+                        ColumnKind::Int
+                            | ColumnKind::Bool
+                            | ColumnKind::IntBool
+                            | ColumnKind::Timestamp
+                            | ColumnKind::TimestampMs
+                    )
+                };
+                let pk = col(def, def.primary_key);
                 for index in &mut indexes {
-                    index.ordered = index.cols.last().is_some_and(|&c| {
-                        matches!(
-                            def.columns[c].kind,
-                            ColumnKind::Int
-                                | ColumnKind::Bool
-                                | ColumnKind::IntBool
-                                | ColumnKind::Timestamp
-                                | ColumnKind::TimestampMs
-                        )
-                    });
+                    // (…, time, primary key) is a keyset index whose key only
+                    // breaks ties; ordered indexes break ties by sequence and
+                    // the select sorts tied rows, so index (…, time) in order.
+                    if let [.., time, last] = index.cols[..]
+                        && last == pk
+                        && orderable(time)
+                    {
+                        index.cols.pop();
+                    }
+                    index.ordered = index.cols.last().is_some_and(|&c| orderable(c));
                 }
                 TableInfo {
                     def,
