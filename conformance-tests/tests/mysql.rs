@@ -14,13 +14,16 @@ use kavach_store_mysql::{MySqlOptions, MySqlStore};
 
 const DEFAULT_URL: &str = "mysql://root@127.0.0.1:3306/test";
 
+/// A database made for one case: its name, its store (to close the pool
+/// before dropping it) and the handle given to the case (to find it again).
+type CreatedDatabase = (String, MySqlStore, Arc<dyn KavachStore>);
+
 struct MySqlFactory {
     url: String,
     /// Connections for CREATE / DROP DATABASE.
     admin: Pool,
-    /// Databases created, with their stores (to close the pool before
-    /// dropping) and the handle given to the case (to find them again).
-    created: Mutex<Vec<(String, MySqlStore, Arc<dyn KavachStore>)>>,
+    /// Databases created and not yet dropped.
+    created: Mutex<Vec<CreatedDatabase>>,
 }
 
 #[async_trait::async_trait]
