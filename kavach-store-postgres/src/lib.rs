@@ -502,6 +502,7 @@ impl PgStore {
         if !settings.is_empty() {
             connect = connect.options(settings);
         }
+        probe_connection(&connect, options.acquire_timeout).await?;
         let lane_size = options.lane_connections.unwrap_or(options.max_connections) as usize;
         let lane = (lane_size > 0).then(|| {
             Arc::new(lane::Lane::new(
@@ -728,5 +729,25 @@ impl Transactional for PgStore {
         Ok(Box::new(
             PgTransaction::start(self.shared.clone(), conn).await?,
         ))
+    }
+}
+
+/// Opens and closes one connection. The pool retries a failing first
+/// connection until its acquire timeout and then reports only "timed out";
+/// a direct connection reports the cause (refused, unknown role, wrong
+/// password) at once.
+async fn probe_connection(connect: &PgConnectOptions, timeout: Duration) -> Result<()> {
+    use sqlx::Connection;
+    match tokio::time::timeout(timeout, PgConnection::connect_with(connect)).await {
+        Ok(Ok(conn)) => {
+            // A failed goodbye is no reason to refuse the store.
+            let _ = conn.close().await;
+            Ok(())
+        }
+        Ok(Err(e)) => Err(error::map("(connect)", e)),
+        Err(_) => Err(StoreError::Unavailable {
+            message: format!("no answer from the PostgreSQL server within {timeout:?}"),
+            source: None,
+        }),
     }
 }
