@@ -205,3 +205,83 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     axum::serve(listener, router(store)).await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    //! Drives the service over real HTTP on a loopback port, with plain
+    //! HTTP/1.1 written by hand (no client dependency).
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    async fn request(addr: std::net::SocketAddr, head: &str, body: &str) -> (u16, String) {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let message = format!(
+            "{head}\r\nhost: test\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        stream.write_all(message.as_bytes()).await.unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).await.unwrap();
+        let status = response[9..12].parse().unwrap();
+        let body = response
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_default();
+        (status, body)
+    }
+
+    #[tokio::test]
+    async fn agents_authenticate_by_token_hash_and_every_request_is_audited() {
+        let store = kavach_store::connect("sqlite::memory:", &ConnectOptions::default())
+            .await
+            .unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, router(store)).await });
+
+        let (status, body) = request(
+            addr,
+            "POST /agents HTTP/1.1",
+            r#"{"owner_email":"ada@example.com","name":"bot"}"#,
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        let created: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let token = created["token"].as_str().unwrap().to_string();
+
+        let (status, _) = request(addr, "GET /whoami HTTP/1.1", "").await;
+        assert_eq!(status, 401, "no token");
+        let (status, _) = request(
+            addr,
+            "GET /whoami HTTP/1.1\r\nauthorization: Bearer kv_wrong",
+            "",
+        )
+        .await;
+        assert_eq!(status, 401, "unknown token");
+
+        let auth = format!("authorization: Bearer {token}");
+        let (status, body) = request(addr, &format!("GET /whoami HTTP/1.1\r\n{auth}"), "").await;
+        assert_eq!(status, 200, "{body}");
+        assert!(body.contains(r#""agent":"bot""#), "{body}");
+
+        let (status, body) =
+            request(addr, &format!("GET /audit?limit=1 HTTP/1.1\r\n{auth}"), "").await;
+        assert_eq!(status, 200, "{body}");
+        let page: serde_json::Value = serde_json::from_str(&body).unwrap();
+        // whoami, then this audit.list (written before the listing): newest first.
+        assert_eq!(page["items"][0]["action"], "audit.list", "{body}");
+        let next = page["next"].as_str().expect("a second page").to_string();
+        let (_, body) = request(
+            addr,
+            &format!("GET /audit?limit=5&after={next} HTTP/1.1\r\n{auth}"),
+            "",
+        )
+        .await;
+        let page: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(page["items"][0]["action"], "whoami", "{body}");
+
+        let (status, _) =
+            request(addr, &format!("GET /audit?after=zz HTTP/1.1\r\n{auth}"), "").await;
+        assert_eq!(status, 400, "a bad cursor is the client's error");
+    }
+}
