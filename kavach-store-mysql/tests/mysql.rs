@@ -19,12 +19,6 @@ fn url() -> String {
         .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into())
 }
 
-fn required() -> bool {
-    let set =
-        |name: &str| std::env::var(name).is_ok_and(|v| !v.is_empty() && v != "0" && v != "false");
-    set("CI") || set("KAVACH_REQUIRE_ALL_BACKENDS")
-}
-
 /// A database of the test's own, dropped by [`TestDb::drop_db`].
 struct TestDb {
     name: String,
@@ -44,7 +38,7 @@ impl TestDb {
                     _ => "timeout".into(),
                 };
                 assert!(
-                    !required(),
+                    !conformance_tests::all_backends_required(),
                     "MySQL unreachable and CI/KAVACH_REQUIRE_ALL_BACKENDS is set: {reason}"
                 );
                 eprintln!("\n*** SKIPPED: MySQL unreachable: {reason} ***\n");
