@@ -162,3 +162,8 @@ pub mod prelude {
     pub use crate::{ConnectError, ConnectOptions, SqliteTimestamps, connect};
     pub use kavach_store_core::prelude::*;
 }
+
+/// The README's code, compiled as a doctest so it cannot rot.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
