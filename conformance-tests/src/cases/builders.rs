@@ -126,12 +126,12 @@ pub fn user_rename(name: &str) -> UserPatch {
     }
 }
 
-/// Inserts [`user`].
+/// Inserts [`user()`].
 pub async fn seed_user(store: &dyn KavachStore) -> User {
     store.create_user(user()).await.expect("create user")
 }
 
-/// Inserts `N` [`user`]s.
+/// Inserts `N` [`user()`]s.
 pub async fn seed_users<const N: usize>(store: &dyn KavachStore) -> [User; N] {
     let mut users = Vec::with_capacity(N);
     for _ in 0..N {
@@ -174,7 +174,7 @@ pub fn agent(owner_id: &str) -> Agent {
     }
 }
 
-/// Inserts [`agent`] for `owner_id`.
+/// Inserts [`agent()`] for `owner_id`.
 pub async fn seed_agent(store: &dyn KavachStore, owner_id: &str) -> Agent {
     store
         .create_agent(agent(owner_id))
@@ -182,7 +182,7 @@ pub async fn seed_agent(store: &dyn KavachStore, owner_id: &str) -> Agent {
         .expect("create agent")
 }
 
-/// Inserts `N` [`agent`]s of `owner_id`.
+/// Inserts `N` [`agent()`]s of `owner_id`.
 pub async fn seed_agents<const N: usize>(store: &dyn KavachStore, owner_id: &str) -> [Agent; N] {
     let mut agents = Vec::with_capacity(N);
     for _ in 0..N {
@@ -191,7 +191,7 @@ pub async fn seed_agents<const N: usize>(store: &dyn KavachStore, owner_id: &str
     agents.try_into().expect("N agents")
 }
 
-/// Inserts one [`agent`] of `owner_id` per id in `ids`, with that id.
+/// Inserts one [`agent()`] of `owner_id` per id in `ids`, with that id.
 pub async fn seed_agents_with_ids(store: &dyn KavachStore, owner_id: &str, ids: &[&str]) {
     for id in ids {
         let agent = Agent {
@@ -266,7 +266,7 @@ pub fn delegation(from: &str, to: &str) -> DelegationChain {
     }
 }
 
-/// Inserts [`delegation`] from `from` to `to`.
+/// Inserts [`delegation()`] from `from` to `to`.
 pub async fn seed_delegation(store: &dyn KavachStore, from: &str, to: &str) -> DelegationChain {
     store
         .create_delegation_chain(delegation(from, to))
@@ -293,7 +293,7 @@ pub fn audit(agent_id: &str, user_id: &str, at: i64) -> AuditLog {
     }
 }
 
-/// An audit entry ([`audit`]) at `timestamp`.
+/// An audit entry ([`audit()`]) at `timestamp`.
 pub fn audit_at(agent_id: &str, user_id: &str, timestamp: DateTime<Utc>) -> AuditLog {
     AuditLog {
         timestamp,
